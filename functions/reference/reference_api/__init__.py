@@ -1,0 +1,1 @@
+"""Portal API, reference group: tissues, genes, exons, variants."""

@@ -1,0 +1,11 @@
+"""The reference group's routers, gathered in one app."""
+
+from omicsgate.web import create_app
+from omicsgate.web.errors import GTEX
+from reference_api.routes import exons, genes, tissues, variants
+
+app = create_app(
+    "OmicsGate portal API: reference",
+    GTEX,
+    [tissues.router, genes.router, exons.router, variants.router],
+)

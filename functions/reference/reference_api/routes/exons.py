@@ -1,0 +1,18 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from omicsgate.models.portal import ExonResponse
+from omicsgate.portal import reference
+from omicsgate.web.params import Release, Store
+
+router = APIRouter(prefix="/api/v4", tags=["reference"])
+
+
+@router.get("/exon", response_model=ExonResponse)
+def exon(
+    store: Store,
+    release: Release,
+    gene_id: Annotated[str, Query(alias="geneId", min_length=1, max_length=128)],
+) -> dict[str, object]:
+    return {"exon": reference.exons(store, release, gene_id.strip())}

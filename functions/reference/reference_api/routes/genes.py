@@ -1,0 +1,19 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from omicsgate.models.portal import GeneResponse
+from omicsgate.portal import reference
+from omicsgate.web.params import Release, Store, split_ids
+
+router = APIRouter(prefix="/api/v4", tags=["reference"])
+
+
+@router.get("/gene", response_model=GeneResponse)
+def gene(
+    store: Store,
+    release: Release,
+    gene_id: Annotated[str, Query(alias="geneId", description="comma-separated gene IDs")],
+) -> dict[str, object]:
+    ids = split_ids(gene_id, "geneId")
+    return {"gene": reference.genes(store, release, ids)}

@@ -1,0 +1,25 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from omicsgate.models.portal import VariantResponse
+from omicsgate.portal import reference
+from omicsgate.web import ApiError
+from omicsgate.web.params import Release, Store, split_ids
+
+router = APIRouter(prefix="/api/v4", tags=["reference"])
+
+
+@router.get("/variant", response_model=VariantResponse)
+def variant(
+    store: Store,
+    release: Release,
+    variant_id: Annotated[str, Query(alias="variantId", description="e.g. chr10:100826333")],
+) -> dict[str, object]:
+    loci = []
+    for raw in split_ids(variant_id, "variantId"):
+        locus = reference.parse_variant_id(raw)
+        if locus is None:
+            raise ApiError(400, f"{raw!r} is not a variant ID like chr10:100826333", "variantId")
+        loci.append(locus)
+    return {"variant": reference.variants(store, release, loci)}

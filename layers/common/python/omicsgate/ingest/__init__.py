@@ -1,0 +1,1 @@
+"""Ingestion: standard files in, a complete data release out. Never used while serving."""

@@ -1,0 +1,157 @@
+"""``omicsgate``: build data releases and look after them.
+
+    omicsgate ingest reference --release ID --tissues T --annotation GTF --variants VCF
+    omicsgate demo files DIR           write the demo input files
+    omicsgate demo release             ingest the demo data unless a release is current
+    omicsgate releases list|current|publish ID
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+from collections.abc import Sequence
+
+from omicsgate.ingest.errors import InputError
+from omicsgate.settings import get_settings
+from omicsgate.storage import DataStore, ReleaseExists, ReleaseNotFound, ReleaseWriter, publish
+from omicsgate.storage import InvalidRelease
+
+DEMO_RELEASE = "ratgtex_v4_demo"
+
+
+def _store(data_uri: str | None) -> DataStore:
+    settings = get_settings()
+    if data_uri:
+        settings = dataclasses.replace(settings, data_uri=data_uri.rstrip("/"))
+    return DataStore(settings)
+
+
+def ingest_reference(store: DataStore, release: str, inputs: object, progress: bool,
+                     make_current: bool = True, description: str = "") -> None:
+    from omicsgate.ingest.reference import ReferenceInputs, write_reference
+
+    assert isinstance(inputs, ReferenceInputs)
+    with ReleaseWriter(store, release, description) as writer:
+        write_reference(writer, inputs, progress)
+        writer.commit(make_current=make_current)
+
+
+def _cmd_ingest_reference(args: argparse.Namespace) -> int:
+    from omicsgate.ingest.reference import ReferenceInputs
+
+    inputs = ReferenceInputs(args.tissues, args.annotation, args.variants, args.gene_status,
+                             args.gene_id_attribute)
+    store = _store(args.data_uri)
+    ingest_reference(store, args.release, inputs, not args.quiet, not args.no_current,
+                     args.description)
+    state = "current" if not args.no_current else "not current"
+    print(f"release {args.release} written to {store.root} ({state})")
+    return 0
+
+
+def _cmd_demo_files(args: argparse.Namespace) -> int:
+    from omicsgate.ingest.demo import write_demo
+
+    files = write_demo(args.directory, genes=args.genes, seed=args.seed)
+    print("\n".join(dataclasses.astuple(files)))
+    return 0
+
+
+def _cmd_demo_release(args: argparse.Namespace) -> int:
+    """Build the demo release once; later runs reuse it."""
+    from omicsgate.ingest.demo import write_demo
+    from omicsgate.ingest.reference import ReferenceInputs
+
+    store = _store(args.data_uri)
+    try:
+        print(f"current release: {store.current_release()} at {store.root}")
+        return 0
+    except ReleaseNotFound:
+        pass
+    with tempfile.TemporaryDirectory() as directory:
+        files = write_demo(directory, genes=args.genes)
+        inputs = ReferenceInputs(files.tissues, files.annotation, files.variants,
+                                 files.gene_status)
+        print(f"building the demo release {args.release} in {store.root} ...")
+        ingest_reference(store, args.release, inputs, not args.quiet,
+                         description="OmicsGate demo data (synthetic)")
+    print(f"current release: {args.release}")
+    return 0
+
+
+def _cmd_releases(args: argparse.Namespace) -> int:
+    store = _store(args.data_uri)
+    if args.action == "publish":
+        publish(store, args.release)
+    try:
+        current = store.current_release()
+    except ReleaseNotFound:
+        current = None
+    if args.action == "current":
+        print(current or "no release is current")
+        return 0 if current else 1
+    for release in store.list_releases():
+        print(f"{'*' if release == current else ' '} {release}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="omicsgate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-uri", help="local directory or s3://bucket/prefix "
+                        "(default: $OMICSGATE_DATA_URI or ./.data)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="write a release from files")
+    kinds = ingest.add_subparsers(dest="kind", required=True)
+    reference = kinds.add_parser("reference", help="tissues, genes, exons, variants")
+    reference.add_argument("--release", required=True, help="release ID (the datasetId)")
+    reference.add_argument("--tissues", required=True, help="tissue table (TSV)")
+    reference.add_argument("--annotation", required=True, help="genes and exons (GTF or GFF3)")
+    reference.add_argument("--variants", required=True, help="variant sites (VCF)")
+    reference.add_argument("--gene-status", help="per-tissue gene status (TSV)")
+    reference.add_argument("--gene-id-attribute", default="gene_name",
+                           help="attribute served as geneId (default gene_name)")
+    reference.add_argument("--description", default="")
+    reference.add_argument("--no-current", action="store_true",
+                           help="write the release without making it current")
+    reference.set_defaults(run=_cmd_ingest_reference)
+
+    demo = commands.add_parser("demo", help="the synthetic demo data")
+    demo_kinds = demo.add_subparsers(dest="kind", required=True)
+    files = demo_kinds.add_parser("files", help="write the demo input files")
+    files.add_argument("directory")
+    files.add_argument("--genes", type=int, default=3000)
+    files.add_argument("--seed", type=int, default=4)
+    files.set_defaults(run=_cmd_demo_files)
+    release = demo_kinds.add_parser("release", help="ingest the demo unless a release exists")
+    release.add_argument("--release", default=DEMO_RELEASE)
+    release.add_argument("--genes", type=int, default=3000)
+    release.set_defaults(run=_cmd_demo_release)
+
+    releases = commands.add_parser("releases", help="list, show or publish releases")
+    releases.add_argument("action", choices=["list", "current", "publish"])
+    releases.add_argument("release", nargs="?")
+    releases.set_defaults(run=_cmd_releases)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if getattr(args, "action", None) == "publish" and not args.release:
+        _parser().error("releases publish needs a release ID")
+    try:
+        return int(args.run(args))
+    except InputError as error:
+        print(f"omicsgate: invalid input: {error}", file=sys.stderr)
+    except (ReleaseExists, ReleaseNotFound, InvalidRelease) as error:
+        print(f"omicsgate: {error}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

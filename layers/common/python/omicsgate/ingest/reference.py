@@ -1,0 +1,108 @@
+"""Build a release's reference tables from standard files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from omicsgate.ingest.annotation import Gene, read_annotation
+from omicsgate.ingest.errors import InputError
+from omicsgate.ingest.tables import GENE_STATUS_COLUMNS, TISSUE_COLUMNS, read_table
+from omicsgate.ingest.variants import Site, read_vcf
+from omicsgate.portal import reference as ref
+from omicsgate.storage import ReleaseWriter
+
+
+@dataclass
+class ReferenceInputs:
+    tissues: str
+    annotation: str
+    variants: str
+    gene_status: str | None = None
+    gene_id_attribute: str = "gene_name"
+
+
+def columns(rows: list[dict], names: Iterable[str]) -> dict[str, np.ndarray]:
+    return {n: np.array([r[n] for r in rows]) for n in names}
+
+
+def write_tissues(writer: ReleaseWriter, path: str, progress: bool) -> set[str]:
+    rows = list(read_table(path, TISSUE_COLUMNS, progress))
+    seen: set[str] = set()
+    for number, row in enumerate(rows):
+        if row["tissueSiteDetailId"] in seen:
+            raise InputError(path, number + 2, "tissueSiteDetailId",
+                             f"{row['tissueSiteDetailId']!r} appears twice")
+        seen.add(row["tissueSiteDetailId"])
+        row["ordinal"] = number
+    writer.write_table(ref.TISSUES, ["tissueSiteDetailId"],
+                       columns(rows, ["tissueSiteDetailId", *ref.TISSUE_FIELDS[1:], "ordinal"]))
+    return seen
+
+
+def write_genes(writer: ReleaseWriter, genes: list[Gene]) -> None:
+    rows = [
+        {"gene_key": ref.gene_key(g.gene_id), "geneId": g.gene_id, "chromosome": g.chromosome,
+         "start": g.start, "end": g.end, "strand": g.strand, "tss": g.tss,
+         "description": g.description, "ordinal": i}
+        for i, g in enumerate(genes)
+    ]
+    writer.write_table(ref.GENES, ["gene_key"], columns(rows, rows[0].keys()))
+    exons = [
+        {"gene_key": ref.gene_key(g.gene_id), "geneId": g.gene_id, "chromosome": e.chromosome,
+         "start": e.start, "end": e.end, "strand": e.strand, "exonId": e.exon_id,
+         "exonNumber": e.exon_number, "transcriptId": e.transcript_id, "featureType": "exon"}
+        for g in genes for e in g.exons
+    ]
+    for i, row in enumerate(exons):
+        row["ordinal"] = i
+    if exons:
+        writer.write_table(ref.EXONS, ["gene_key"], columns(exons, exons[0].keys()))
+
+
+def write_gene_status(writer: ReleaseWriter, path: str, genes: set[str], tissues: set[str],
+                      progress: bool) -> None:
+    rows = []
+    for number, row in enumerate(read_table(path, GENE_STATUS_COLUMNS, progress), start=2):
+        for name, known in (("geneId", genes), ("tissueSiteDetailId", tissues)):
+            if row[name] not in known:
+                raise InputError(path, number, name, f"{row[name]!r} is not in the release")
+        rows.append(row)
+    if rows:
+        writer.write_table(ref.GENE_STATUS, ["geneId", "tissueSiteDetailId"],
+                           columns(rows, GENE_STATUS_COLUMNS))
+
+
+def write_variants(writer: ReleaseWriter, path: str, progress: bool) -> None:
+    ordinal = 0
+    for batch in read_vcf(path, progress=progress):
+        table = _variant_columns(batch, ordinal)
+        ordinal += len(batch)
+        if ref.VARIANTS not in writer.tables:
+            writer.create_table(ref.VARIANTS, ["chromosome", "pos"], table)
+        writer.append_rows(ref.VARIANTS, table)
+
+
+def _variant_columns(sites: list[Site], first: int) -> dict[str, np.ndarray]:
+    return {
+        "chromosome": np.array([s.chromosome for s in sites], dtype=object),
+        "pos": np.array([s.pos for s in sites], dtype=np.int64),
+        "ref": np.array([s.ref for s in sites], dtype=object),
+        "alt": np.array([s.alt for s in sites], dtype=object),
+        "ordinal": np.arange(first, first + len(sites), dtype=np.int64),
+    }
+
+
+def write_reference(writer: ReleaseWriter, inputs: ReferenceInputs, progress: bool) -> None:
+    """Every reference table; any InputError leaves the release uncommitted."""
+    tissues = write_tissues(writer, inputs.tissues, progress)
+    genes = read_annotation(inputs.annotation, inputs.gene_id_attribute, progress)
+    if not genes:
+        raise InputError(inputs.annotation, 1, "feature", "no gene lines found")
+    write_genes(writer, genes)
+    if inputs.gene_status:
+        write_gene_status(writer, inputs.gene_status, {g.gene_id for g in genes}, tissues,
+                          progress)
+    write_variants(writer, inputs.variants, progress)

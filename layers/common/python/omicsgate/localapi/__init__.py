@@ -1,0 +1,1 @@
+"""Run the template's Lambda handlers locally, without Docker: what ``make serve`` uses."""

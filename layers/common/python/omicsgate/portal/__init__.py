@@ -1,0 +1,1 @@
+"""Portal (GTEx/RatGTEx) data access over a release."""

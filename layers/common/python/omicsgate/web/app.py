@@ -1,0 +1,109 @@
+"""The app factory every function uses, and the Lambda handler around it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from mangum import Mangum
+from starlette.exceptions import HTTPException
+
+from omicsgate.storage import InvalidRelease, ReleaseNotFound, StoreUnavailable
+from omicsgate.web.errors import ApiError, ErrorStyle, Problem
+
+logger = Logger()
+metrics = Metrics(namespace="OmicsGate")
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def request_id(request: Request) -> str | None:
+    event = request.scope.get("aws.event") or {}
+    value = (event.get("requestContext") or {}).get("requestId")
+    return str(value) if value else None
+
+
+def _validation_problem(error: RequestValidationError) -> Problem:
+    details = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in error.errors()
+    ]
+    first = details[0] if details else {"loc": [], "msg": "invalid request"}
+    parameter = str(first["loc"][-1]) if first["loc"] else None
+    return Problem(422, ApiError(422, first["msg"], parameter).message, parameter,
+                   details=details)
+
+
+def install_error_handlers(app: FastAPI, style: ErrorStyle) -> None:
+    def reply(request: Request, problem: Problem) -> JSONResponse:
+        problem = Problem(problem.status, problem.message, problem.parameter,
+                          request_id(request), problem.details)
+        return JSONResponse(style.body(problem), status_code=problem.status)
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> JSONResponse:
+        return reply(request, Problem(error.status, error.message, error.parameter))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        return reply(request, _validation_problem(error))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        message = "no such route" if error.status_code == 404 else str(error.detail)
+        return reply(request, Problem(error.status_code, message))
+
+    @app.exception_handler(InvalidRelease)
+    @app.exception_handler(ReleaseNotFound)
+    async def no_release(request: Request, error: Exception) -> JSONResponse:
+        # Without datasetId the current release is missing: the service is not ready.
+        return reply(request, Problem(503, f"no data release available: {error}"))
+
+    @app.exception_handler(StoreUnavailable)
+    async def unavailable(request: Request, error: StoreUnavailable) -> JSONResponse:
+        logger.exception("data store unavailable")
+        return reply(request, Problem(503, "data store unavailable, retry later"))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        logger.exception("unhandled error")
+        return reply(request, Problem(500, "internal error; quote the request id"))
+
+
+def create_app(title: str, style: ErrorStyle, routers: Sequence[APIRouter]) -> FastAPI:
+    # No docs routes: the template's routes and the app's routes must match exactly.
+    app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url=None)
+    install_error_handlers(app, style)
+    for router in routers:
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Callable[..., Any]) -> Any:
+        response = await call_next(request)
+        metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+        if response.status_code >= 500:
+            metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+        rid = request_id(request)
+        if rid:
+            response.headers["X-Request-Id"] = rid
+        return response
+
+    return app
+
+
+def make_handler(app: FastAPI) -> LambdaHandler:
+    """``handler = make_handler(app)``: Mangum with request-id logging and EMF metrics."""
+    mangum = Mangum(app, lifespan="off")
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @metrics.log_metrics(raise_on_empty_metrics=False)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return mangum(event, context)
+
+    return handler
