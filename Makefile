@@ -1,0 +1,68 @@
+# OmicsGate: `make serve` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+PORT ?= 3000
+# Lambda runs python3.12 (tiledb/numpy wheels need Amazon Linux 2023): develop on the same.
+PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) \
+                      $(shell command -v python3.12 2>/dev/null) python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .tools/sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_PATH := $(dir $(PYTHON)):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install serve data test test-unit lint typecheck validate build bench clean
+
+help:
+	@echo "make serve   local API on http://127.0.0.1:$(PORT) (builds the demo release once)"
+	@echo "make test    every test tier, TileDB on a moto S3 server included"
+	@echo "make bench   cold start, warm latency and S3 requests per request"
+	@echo "make build   sam build (no Docker)   make validate   sam validate --lint + cfn-lint"
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+# aws-sam-cli pins its own boto3: it lives in a venv of its own.
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q -r requirements-sam.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+data: install
+	$(BIN)/omicsgate demo release
+
+serve: data
+	$(BIN)/python -m omicsgate.localapi.server --template infra/template.yaml --port $(PORT)
+
+test: install $(SAM_VENV)/.installed
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$(SAM_PATH)" $(BIN)/pytest -q
+
+test-unit: install
+	$(BIN)/pytest -q -m unit
+
+lint: install
+	$(BIN)/ruff check layers functions tests benchmarks
+	$(BIN)/ruff format --check layers functions tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy layers/common/python/omicsgate
+
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint --template-file infra/template.yaml
+	$(SAM_VENV)/bin/cfn-lint infra/template.yaml
+
+build: $(SAM_VENV)/.installed
+	PATH="$(SAM_PATH)" $(SAM) build --template-file infra/template.yaml --build-dir .aws-sam/build
+
+bench: install
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

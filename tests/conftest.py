@@ -1,0 +1,172 @@
+"""Fixtures shared by every tier: the template, a moto S3 server, demo releases."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from omicsgate.ingest.demo import DemoFiles, write_demo
+from omicsgate.ingest.reference import ReferenceInputs
+from omicsgate.localapi.events import LocalContext, http_api_event, response_body
+from omicsgate.localapi.template import Template, load_handler, load_template
+from omicsgate.storage import reset_store
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+TEMPLATE = ROOT / "infra" / "template.yaml"
+DEMO_RELEASE = "ratgtex_v4_demo"
+BUCKET = "omicsgate-test"
+
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_EC2_METADATA_DISABLED="true",
+    POWERTOOLS_METRICS_NAMESPACE="OmicsGateTest",
+    POWERTOOLS_METRICS_DISABLED="true",
+    POWERTOOLS_LOG_LEVEL="WARNING",
+)
+os.environ.pop("AWS_PROFILE", None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 (loopback test server)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def template() -> Template:
+    return load_template(str(TEMPLATE))
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto as a separate process: TileDB's own S3 client hangs on an in-process server."""
+    port = free_port()
+    moto = shutil.which("moto_server", path=os.path.dirname(sys.executable)) or "moto_server"
+    process = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(endpoint)
+        import boto3
+
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
+    return write_demo(str(tmp_path_factory.mktemp("demo")), genes=800, seed=11)
+
+
+def demo_inputs(files: DemoFiles) -> ReferenceInputs:
+    return ReferenceInputs(files.tissues, files.annotation, files.variants, files.gene_status)
+
+
+def use_store(data_uri: str, endpoint: str | None = None) -> None:
+    """Point settings (and so every handler) at a data location."""
+    os.environ["OMICSGATE_DATA_URI"] = data_uri
+    if endpoint:
+        os.environ["OMICSGATE_S3_ENDPOINT"] = endpoint
+    else:
+        os.environ.pop("OMICSGATE_S3_ENDPOINT", None)
+    reset_store()
+
+
+def build_release(data_uri: str, files: DemoFiles, endpoint: str | None = None,
+                  release: str = DEMO_RELEASE, make_current: bool = True) -> None:
+    from omicsgate.ingest.cli import ingest_reference
+    from omicsgate.storage import get_store
+
+    use_store(data_uri, endpoint)
+    ingest_reference(get_store(), release, demo_inputs(files), progress=False,
+                     make_current=make_current)
+
+
+@pytest.fixture(scope="session")
+def local_data(tmp_path_factory: pytest.TempPathFactory, demo_files: DemoFiles) -> str:
+    uri = str(tmp_path_factory.mktemp("data"))
+    build_release(uri, demo_files)
+    return uri
+
+
+@pytest.fixture(scope="session")
+def s3_data(moto_endpoint: str, demo_files: DemoFiles) -> str:
+    uri = f"s3://{BUCKET}/omicsgate"
+    build_release(uri, demo_files, moto_endpoint)
+    return uri
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each test runs against a local directory and against S3 on a moto server."""
+    if request.param == "s3":
+        uri = request.getfixturevalue("s3_data")
+        use_store(uri, request.getfixturevalue("moto_endpoint"))
+    else:
+        uri = request.getfixturevalue("local_data")
+        use_store(uri)
+    yield uri
+    reset_store()
+
+
+class Caller:
+    """Invokes the template's Lambda handlers with API Gateway v2 events."""
+
+    def __init__(self, template: Template) -> None:
+        self.template = template
+        self.handlers: dict[str, Any] = {}
+
+    def handler_for(self, function: str) -> Any:
+        if function not in self.handlers:
+            self.handlers[function] = load_handler(self.template.functions[function])
+        return self.handlers[function]
+
+    def event(self, event: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        found = self.template.route_for(event["requestContext"]["http"]["method"],
+                                        event["rawPath"])
+        assert found, f"no template route for {event['rawPath']}"
+        response = self.handler_for(found[0].function)(event, LocalContext())
+        body = response_body(response)
+        headers = response.get("headers") or {}
+        assert headers.get("content-type", "").startswith("application/json"), headers
+        return response["statusCode"], json.loads(body), headers
+
+    def get(self, path: str, query: str = "") -> tuple[int, Any]:
+        status, body, _ = self.event(http_api_event("GET", path, query))
+        return status, body
+
+
+@pytest.fixture(scope="session")
+def call(template: Template) -> Caller:
+    return Caller(template)
