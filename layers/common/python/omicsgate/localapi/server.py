@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import traceback
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,8 +22,6 @@ class LocalApi:
     def __init__(self, template: Template) -> None:
         self.template = template
         self.handlers = {name: load_handler(f) for name, f in template.functions.items()}
-        # One request at a time per function, as in a Lambda execution environment.
-        self.locks = {name: threading.Lock() for name in template.functions}
 
     def invoke(self, method: str, target: str, headers: dict[str, str],
                body: bytes | None) -> tuple[int, dict[str, str], bytes]:
@@ -35,8 +33,13 @@ class LocalApi:
         route, params = found
         event = http_api_event(method, url.path, url.query, f"{route.method} {route.path}",
                                headers, body, params or None)
-        with self.locks[route.function]:
+        try:
             response = self.handlers[route.function](event, LocalContext(route.function))
+        except Exception:
+            # What API Gateway answers when the Lambda itself fails.
+            traceback.print_exc()
+            message = {"message": "Internal Server Error"}
+            return 502, {"content-type": "application/json"}, json.dumps(message).encode()
         out_headers = dict(response.get("headers") or {})
         return int(response["statusCode"]), out_headers, response_body(response)
 
@@ -73,7 +76,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     args = parser.parse_args()
     api = LocalApi(load_template(args.template))
-    server = ThreadingHTTPServer((args.host, args.port), _request_handler(api))
+    # One request at a time, as in one Lambda execution environment (and Mangum wants the
+    # main thread's event loop).
+    server = HTTPServer((args.host, args.port), _request_handler(api))
     for route in api.template.routes:
         print(f"  {route.method:6} http://{args.host}:{args.port}{route.path}  -> {route.function}")
     print(f"OmicsGate local API on http://{args.host}:{args.port} (Ctrl-C stops)", flush=True)

@@ -1,0 +1,106 @@
+"""infra/template.yaml is the single source of truth: the apps and events must follow it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.routing import APIRoute
+
+from omicsgate.localapi.template import Template, _CfnLoader, load_handler
+from tests.conftest import ROOT, TEMPLATE
+
+pytestmark = pytest.mark.template
+EVENTS = ROOT / "events"
+
+
+def app_routes(template: Template, function: str) -> set[tuple[str, str]]:
+    handler_module = load_handler(template.functions[function]).__module__
+    package = handler_module.split(".")[0]
+    app = __import__(f"{package}.app", fromlist=["app"]).app
+    return {(method, route.path) for route in app.routes if isinstance(route, APIRoute)
+            for method in route.methods}
+
+
+def test_every_template_route_is_served_and_nothing_else(template: Template) -> None:
+    assert template.functions, "the template declares no function"
+    for name in template.functions:
+        declared = {(r.method, r.path) for r in template.routes if r.function == name}
+        assert declared, f"{name} has no HttpApi route"
+        assert app_routes(template, name) == declared, name
+
+
+def test_every_route_has_a_replayable_event(template: Template) -> None:
+    events = [json.loads(p.read_text()) for p in EVENTS.rglob("*.json")]
+    covered = {e["routeKey"] for e in events}
+    for route in template.routes:
+        assert f"{route.method} {route.path}" in covered, f"no event for {route}"
+    for event in events:
+        assert event["version"] == "2.0"
+        assert template.route_for(event["requestContext"]["http"]["method"], event["rawPath"])
+
+
+def _resources(kind: str) -> dict[str, dict]:
+    with open(TEMPLATE) as handle:
+        document = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506
+    return {k: v for k, v in document["Resources"].items() if v["Type"] == kind}
+
+
+def test_functions_run_python312_on_arm64_with_the_common_layer() -> None:
+    with open(TEMPLATE) as handle:
+        document = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506
+    defaults = document["Globals"]["Function"]
+    for name, function in _resources("AWS::Serverless::Function").items():
+        props = {**defaults, **function["Properties"]}
+        assert props["Runtime"] == "python3.12", name
+        assert props["Architectures"] == ["arm64"], name
+        assert props.get("Layers"), name
+
+
+def test_data_bucket_is_private_encrypted_and_versioned() -> None:
+    for name, bucket in _resources("AWS::S3::Bucket").items():
+        props = bucket["Properties"]
+        block = props["PublicAccessBlockConfiguration"]
+        assert all(block[k] for k in ("BlockPublicAcls", "BlockPublicPolicy",
+                                      "IgnorePublicAcls", "RestrictPublicBuckets")), name
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"], name
+        assert props["VersioningConfiguration"]["Status"] == "Enabled", name
+
+
+def test_functions_may_only_read_the_data() -> None:
+    text = json.dumps(_resources("AWS::Serverless::Function"))
+    for verb in ("s3:PutObject", "s3:DeleteObject", "s3:*", "S3CrudPolicy", "S3WritePolicy",
+                 "S3FullAccessPolicy"):
+        assert verb not in text
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: run the tests with `make test`")
+    return found
+
+
+def test_sam_validate_lint_passes() -> None:
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1"}
+    result = subprocess.run([_tool("sam"), "validate", "--lint", "--template-file",
+                             str(TEMPLATE)], capture_output=True, text=True, env=env,
+                            cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_passes() -> None:
+    result = subprocess.run([_tool("cfn-lint"), str(TEMPLATE)], capture_output=True, text=True,
+                            cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_layer_build_ships_the_package() -> None:
+    makefile = (ROOT / "layers" / "common" / "Makefile").read_text()
+    assert "build-CommonLayer" in makefile
+    assert Path(ROOT / "layers" / "common" / "python" / "omicsgate" / "py.typed").exists()
