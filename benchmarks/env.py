@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,22 +74,40 @@ def _wait_for_http(url: str, timeout: float = 30) -> None:
             time.sleep(0.2)
 
 
+@dataclass(frozen=True)
+class Moto:
+    """A moto S3 server; its access log is the ground truth for S3 requests."""
+
+    endpoint: str
+    log: Path
+
+    def requests(self) -> list[str]:
+        """Every HTTP request served so far, as "METHOD /path"."""
+        text = self.log.read_text(errors="replace")
+        return [f"{m[1]} {m[2]}" for m in _ACCESS_LINE.finditer(text)]
+
+
+_ACCESS_LINE = re.compile(r'"(?:\x1b\[[0-9;]*m)?([A-Z]+) (\S+) HTTP/[0-9.]+')
+
+
 @contextmanager
-def moto_server() -> Iterator[str]:
+def moto_server(log_dir: str) -> Iterator[Moto]:
     """moto in its own process (TileDB's S3 client hangs on an in-process one), with a bucket."""
     port = free_port()
-    process = subprocess.Popen(
-        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = Path(log_dir) / "moto.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
     endpoint = f"http://127.0.0.1:{port}"
     try:
         _wait_for_http(endpoint)
         import boto3
 
         boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
-        yield endpoint
+        yield Moto(endpoint, log)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -10,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fastapi.routing import APIRoute
 
 from omicsgate.localapi.template import Template, _CfnLoader, load_handler
 from tests.conftest import ROOT, TEMPLATE
@@ -20,11 +20,12 @@ EVENTS = ROOT / "events"
 
 
 def app_routes(template: Template, function: str) -> set[tuple[str, str]]:
-    handler_module = load_handler(template.functions[function]).__module__
-    package = handler_module.split(".")[0]
-    app = __import__(f"{package}.app", fromlist=["app"]).app
-    return {(method, route.path) for route in app.routes if isinstance(route, APIRoute)
-            for method in route.methods}
+    spec = template.functions[function]
+    load_handler(spec)  # puts the code on sys.path as Lambda does
+    app = importlib.import_module(spec.handler.rsplit(".", 1)[0]).app  # the handler module's app
+    # The OpenAPI document lists every route the app serves, however routers are nested.
+    paths = app.openapi()["paths"]
+    return {(method.upper(), path) for path, item in paths.items() for method in item}
 
 
 def test_every_template_route_is_served_and_nothing_else(template: Template) -> None:

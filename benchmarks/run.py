@@ -1,0 +1,183 @@
+"""``make bench``: cold start vs a bare FastAPI handler, warm latency, S3 requests per request.
+
+    python -m benchmarks.run [--repeats 7] [--warm 200] [--counted 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from benchmarks import coldstart, importtime, warm
+from benchmarks.env import (
+    BUCKET,
+    Moto,
+    moto_server,
+    setup_process_env,
+    start_demo_release,
+    use_store,
+    wait_built,
+)
+
+COLD_TARGET = 1.5
+GENE = warm.Route("gene", "/api/v4/gene", "geneId=Eno1,Cd300lf")
+TISSUE = warm.Route("tissueInfo", "/api/v4/tissueInfo")
+EXON = warm.Route("exon", "/api/v4/exon", "geneId=Eno1", target_zero=False)
+ROUTES = [GENE, TISSUE, EXON]
+
+
+def table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [list(header)] + [[_cell(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    print(f"\n{title}")
+    for index, row in enumerate(cells):
+        print("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                               for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+        if index == 0:
+            print("  " + "  ".join("-" * w for w in widths))
+
+
+def _cell(value: Any) -> str:
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def build_releases(local_uri: str, moto: Moto) -> str:
+    """The demo release in a local directory and on moto, built side by side."""
+    s3_uri = f"s3://{BUCKET}/omicsgate"
+    builds = [start_demo_release(local_uri), start_demo_release(s3_uri, moto.endpoint)]
+    for build in builds:
+        wait_built(build)
+    return s3_uri
+
+
+# Cold start --------------------------------------------------------------------------
+
+
+def cold_section(local_uri: str, repeats: int) -> dict[str, Any]:
+    use_store(local_uri)  # the subprocesses inherit the environment
+    bare_case = coldstart.Case("bare hello", coldstart.BARE, "/hello")
+    real_cases = [coldstart.Case(r.name, coldstart.REAL, r.path, r.query) for r in (GENE, TISSUE)]
+    samples = coldstart.run([bare_case, *real_cases], repeats)
+    bare = samples[bare_case.name].summary()
+    real = {c.name: samples[c.name].summary() for c in real_cases}
+    ratios = {name: s["inside_ms"] / bare["inside_ms"] for name, s in real.items()}
+    wall_ratios = {name: s["wall_ms"] / bare["wall_ms"] for name, s in real.items()}
+    rows = [_cold_row("bare hello (FastAPI+Mangum)", bare, 1.0, 1.0)]
+    rows += [_cold_row(f"reference {n}", s, ratios[n], wall_ratios[n]) for n, s in real.items()]
+    table(f"Cold start, local data: fresh interpreter, import + first event "
+          f"(medians of {repeats}, ms; target ratio <= {COLD_TARGET}x)",
+          ["handler", "inside", "import", "1st event", "process wall", "ratio", "wall ratio",
+           "target"], rows)
+    if max(ratios.values()) > COLD_TARGET:
+        print("\nOver target, where the import time goes (python -X importtime):")
+        lines = importtime.report("reference_api.handler", "benchmarks.bare_handler")
+        print("\n".join("  " + line for line in lines))
+    return {"bare": bare, "real": real, "ratio": ratios, "wall_ratio": wall_ratios,
+            "target": COLD_TARGET, "repeats": repeats}
+
+
+def _cold_row(label: str, s: dict[str, float], ratio: float, wall_ratio: float) -> list[Any]:
+    verdict = "" if label.startswith("bare") else ("ok" if ratio <= COLD_TARGET else "OVER")
+    return [label, s["inside_ms"], s["import_ms"], s["first_ms"], s["wall_ms"],
+            f"{ratio:.2f}x", f"{wall_ratio:.2f}x", verdict]
+
+
+# Warm requests -----------------------------------------------------------------------
+
+
+def local_latency(handler: warm.Handler, local_uri: str, n: int) -> dict[str, Any]:
+    results = {}
+    for route in ROUTES:
+        use_store(local_uri)  # a fresh store: the first call is a new container's
+        first = warm.call(handler, route)
+        results[route.name] = {"first_ms": first, **warm.latency(handler, route, n)}
+    return results
+
+
+def s3_runs(handler: warm.Handler, s3_uri: str, moto: Moto, n: int,
+            counted: int) -> dict[str, Any]:
+    """Per route, on a fresh store: first and warm requests counted, then the latency loop."""
+    results = {}
+    for route in ROUTES:
+        use_store(s3_uri, moto.endpoint)
+        requests = warm.s3_requests(handler, route, moto, counted)
+        latency = {"first_ms": requests["first"]["ms"], **warm.latency(handler, route, n)}
+        results[route.name] = {"latency": latency, "requests": requests}
+    return results
+
+
+def latency_table(local: dict[str, Any], s3: dict[str, Any], n: int) -> None:
+    rows = [[f"{backend} {name}", r["first_ms"], r["median_ms"], r["p95_ms"]]
+            for backend, runs in (("local", local), ("s3/moto", {k: v["latency"]
+                                                                 for k, v in s3.items()}))
+            for name, r in runs.items()]
+    table(f"Warm latency, one process (ms): first call of a fresh store, then median and p95 "
+          f"of {n}", ["route", "first call", "median", "p95"], rows)
+
+
+def requests_table(s3: dict[str, Any], counted: int) -> None:
+    rows = []
+    for route in ROUTES:
+        first, warm_ = s3[route.name]["requests"]["first"], s3[route.name]["requests"]["warm"]
+        target = ("ok" if warm_["s3_requests_max"] == 0 else "MISSED") if route.target_zero \
+            else "(context)"
+        rows.append([route.name, first["s3_requests"], first["tiledb_ops"], first["bytes_read"],
+                     warm_["s3_requests_mean"], warm_["s3_requests_max"],
+                     warm_["tiledb_ops_mean"], warm_["bytes_read_mean"], target])
+    table(f"S3 requests per request on moto: first request of a fresh store | mean of {counted} "
+          f"warm ones", ["route", "1st S3 reqs", "tiledb ops", "bytes", "warm S3 reqs", "max",
+                         "tiledb ops", "bytes", "target 0"], rows)
+    keys = sorted({k for r in s3.values() for k in r["requests"]["first"]["tiledb_keys"]})
+    print(f"  S3 reqs: lines in moto's access log. tiledb ops: sum of {', '.join(keys)}.\n"
+          f"  bytes: {warm.BYTES_KEY}. Counters from tiledb.stats_reset() before and "
+          "tiledb.main.stats_raw_dump_str() after each request.")
+
+
+def warm_section(local_uri: str, s3_uri: str, moto: Moto, n: int,
+                 counted: int) -> dict[str, Any]:
+    handler = warm.load_handler()
+    local = local_latency(handler, local_uri, n)
+    s3 = s3_runs(handler, s3_uri, moto, n, counted)
+    latency_table(local, s3, n)
+    requests_table(s3, counted)
+    return {"local": local, "s3": s3}
+
+
+# Entry point -------------------------------------------------------------------------
+
+
+def rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 2)
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v) for v in value]
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=7, help="cold starts per handler")
+    parser.add_argument("--warm", type=int, default=200, help="warm invocations per route")
+    parser.add_argument("--counted", type=int, default=20, help="warm requests counted on S3")
+    args = parser.parse_args(argv)
+    setup_process_env()
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp, moto_server(tmp) as moto:
+        local_uri = f"{tmp}/data"
+        s3_uri = build_releases(local_uri, moto)
+        print(f"demo release built locally and on moto in {time.perf_counter() - start:.1f} s")
+        cold = cold_section(local_uri, args.repeats)
+        warm_results = warm_section(local_uri, s3_uri, moto, args.warm, args.counted)
+    summary = {"cold_start": cold, "warm": warm_results,
+               "elapsed_s": time.perf_counter() - start}
+    print(f"\nBENCH_JSON {json.dumps(rounded(summary))}")
+
+
+if __name__ == "__main__":
+    main()

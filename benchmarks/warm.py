@@ -1,0 +1,112 @@
+"""Warm requests in one process: latency, and what each request asks of TileDB and S3."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.env import Moto
+from benchmarks.stats import median, p95
+from omicsgate.localapi.events import LocalContext, http_api_event
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+# TileDB 2.30 has no per-backend S3 counters: its VFS operation counters are the S3 calls.
+BYTES_KEY = "Context.VFS.read_byte_num"
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    path: str
+    query: str = ""
+    target_zero: bool = True  # expected to be answered from memory once warm
+
+
+def load_handler() -> Handler:
+    from reference_api.handler import handler
+
+    return handler  # type: ignore[no-any-return]
+
+
+def call(handler: Handler, route: Route) -> float:
+    """One invocation; its wall time in milliseconds."""
+    event = http_api_event("GET", route.path, route.query)
+    start = time.perf_counter()
+    response = handler(event, LocalContext())
+    elapsed = (time.perf_counter() - start) * 1000
+    if response["statusCode"] != 200:
+        raise RuntimeError(f"{route.name}: status {response['statusCode']}: {response}")
+    return elapsed
+
+
+def latency(handler: Handler, route: Route, n: int) -> dict[str, float]:
+    """Median and p95 of ``n`` calls (make the first call before)."""
+    times = [call(handler, route) for _ in range(n)]
+    return {"median_ms": median(times), "p95_ms": p95(times)}
+
+
+def _tiledb_counters() -> dict[str, int]:
+    """Counters summed over every stats object (``stats_dump(json=True)`` keeps only one,
+    and fails when nothing was recorded)."""
+    from tiledb.main import stats_raw_dump_str
+
+    totals: dict[str, int] = {}
+    for stats in json.loads(stats_raw_dump_str() or "[]"):
+        for key, value in stats.get("counters", {}).items():
+            totals[key] = totals.get(key, 0) + int(value)
+    return totals
+
+
+def vfs_op_keys(counters: dict[str, int]) -> list[str]:
+    """VFS operation counters (reads, sizes, listings...): on S3, each is a request."""
+    return sorted(k for k in counters if k.startswith("Context.VFS.") and k != BYTES_KEY
+                  and k.endswith("_num"))
+
+
+def counted_call(handler: Handler, route: Route, moto: Moto) -> dict[str, Any]:
+    """One invocation with TileDB stats reset before and read after, and moto's log."""
+    import tiledb
+
+    before = len(moto.requests())
+    tiledb.stats_reset()
+    elapsed_ms = call(handler, route)
+    counters = _tiledb_counters()
+    time.sleep(0.02)  # moto logs a request as its status line goes out; let the line land
+    served = moto.requests()[before:]
+    keys = vfs_op_keys(counters)
+    return {
+        "ms": elapsed_ms,
+        "tiledb_ops": sum(counters[k] for k in keys),
+        "tiledb_keys": {k: counters[k] for k in keys},
+        "bytes_read": counters.get(BYTES_KEY, 0),
+        "s3_requests": len(served),
+        "s3_methods": sorted({line.split()[0] for line in served}),
+    }
+
+
+def s3_requests(handler: Handler, route: Route, moto: Moto, n: int) -> dict[str, Any]:
+    """The first request of a fresh store, then ``n`` warm ones (mean and max per request)."""
+    import tiledb
+
+    tiledb.stats_enable()
+    try:
+        first = counted_call(handler, route, moto)
+        warm = [counted_call(handler, route, moto) for _ in range(n)]
+    finally:
+        tiledb.stats_disable()
+    return {"first": first, "warm": _warm_summary(warm)}
+
+
+def _warm_summary(warm: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = sorted({k for w in warm for k in w["tiledb_keys"]})
+    return {
+        "s3_requests_mean": sum(w["s3_requests"] for w in warm) / len(warm),
+        "s3_requests_max": max(w["s3_requests"] for w in warm),
+        "tiledb_ops_mean": sum(w["tiledb_ops"] for w in warm) / len(warm),
+        "bytes_read_mean": sum(w["bytes_read"] for w in warm) / len(warm),
+        "tiledb_keys": keys,
+    }
