@@ -24,12 +24,16 @@ def main(spec: str, event_json: str) -> None:
     imported = time.perf_counter()
     response = handler(event, LocalContext())
     done = time.perf_counter()
-    print(json.dumps({
-        "import_ms": (imported - start) * 1000,
-        "first_ms": (done - imported) * 1000,
-        "total_ms": (done - start) * 1000,
-        "status": response["statusCode"],
-    }))
+    print(
+        json.dumps(
+            {
+                "import_ms": (imported - start) * 1000,
+                "first_ms": (done - imported) * 1000,
+                "total_ms": (done - start) * 1000,
+                "status": response["statusCode"],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

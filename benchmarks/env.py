@@ -64,7 +64,7 @@ def _wait_for_http(url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            urllib.request.urlopen(url, timeout=2)  # noqa: S310 (loopback server)
+            urllib.request.urlopen(url, timeout=2)
             return
         except urllib.error.HTTPError:
             return

@@ -1,6 +1,6 @@
 """``make bench``: cold start vs a bare FastAPI handler, warm latency, S3 requests per request.
 
-    python -m benchmarks.run [--repeats 7] [--warm 200] [--counted 20]
+python -m benchmarks.run [--repeats 7] [--warm 200] [--counted 20]
 """
 
 from __future__ import annotations
@@ -35,8 +35,13 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> N
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     print(f"\n{title}")
     for index, row in enumerate(cells):
-        print("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+        print(
+            "  "
+            + "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
         if index == 0:
             print("  " + "  ".join("-" * w for w in widths))
 
@@ -68,22 +73,47 @@ def cold_section(local_uri: str, repeats: int) -> dict[str, Any]:
     wall_ratios = {name: s["wall_ms"] / bare["wall_ms"] for name, s in real.items()}
     rows = [_cold_row("bare hello (FastAPI+Mangum)", bare, 1.0, 1.0)]
     rows += [_cold_row(f"reference {n}", s, ratios[n], wall_ratios[n]) for n, s in real.items()]
-    table(f"Cold start, local data: fresh interpreter, import + first event "
-          f"(medians of {repeats}, ms; target ratio <= {COLD_TARGET}x)",
-          ["handler", "inside", "import", "1st event", "process wall", "ratio", "wall ratio",
-           "target"], rows)
+    table(
+        f"Cold start, local data: fresh interpreter, import + first event "
+        f"(medians of {repeats}, ms; target ratio <= {COLD_TARGET}x)",
+        [
+            "handler",
+            "inside",
+            "import",
+            "1st event",
+            "process wall",
+            "ratio",
+            "wall ratio",
+            "target",
+        ],
+        rows,
+    )
     if max(ratios.values()) > COLD_TARGET:
         print("\nOver target, where the import time goes (python -X importtime):")
         lines = importtime.report("reference_api.handler", "benchmarks.bare_handler")
         print("\n".join("  " + line for line in lines))
-    return {"bare": bare, "real": real, "ratio": ratios, "wall_ratio": wall_ratios,
-            "target": COLD_TARGET, "repeats": repeats}
+    return {
+        "bare": bare,
+        "real": real,
+        "ratio": ratios,
+        "wall_ratio": wall_ratios,
+        "target": COLD_TARGET,
+        "repeats": repeats,
+    }
 
 
 def _cold_row(label: str, s: dict[str, float], ratio: float, wall_ratio: float) -> list[Any]:
     verdict = "" if label.startswith("bare") else ("ok" if ratio <= COLD_TARGET else "OVER")
-    return [label, s["inside_ms"], s["import_ms"], s["first_ms"], s["wall_ms"],
-            f"{ratio:.2f}x", f"{wall_ratio:.2f}x", verdict]
+    return [
+        label,
+        s["inside_ms"],
+        s["import_ms"],
+        s["first_ms"],
+        s["wall_ms"],
+        f"{ratio:.2f}x",
+        f"{wall_ratio:.2f}x",
+        verdict,
+    ]
 
 
 # Warm requests -----------------------------------------------------------------------
@@ -98,8 +128,7 @@ def local_latency(handler: warm.Handler, local_uri: str, n: int) -> dict[str, An
     return results
 
 
-def s3_runs(handler: warm.Handler, s3_uri: str, moto: Moto, n: int,
-            counted: int) -> dict[str, Any]:
+def s3_runs(handler: warm.Handler, s3_uri: str, moto: Moto, n: int, counted: int) -> dict[str, Any]:
     """Per route, on a fresh store: first and warm requests counted, then the latency loop."""
     results = {}
     for route in ROUTES:
@@ -111,34 +140,68 @@ def s3_runs(handler: warm.Handler, s3_uri: str, moto: Moto, n: int,
 
 
 def latency_table(local: dict[str, Any], s3: dict[str, Any], n: int) -> None:
-    rows = [[f"{backend} {name}", r["first_ms"], r["median_ms"], r["p95_ms"]]
-            for backend, runs in (("local", local), ("s3/moto", {k: v["latency"]
-                                                                 for k, v in s3.items()}))
-            for name, r in runs.items()]
-    table(f"Warm latency, one process (ms): first call of a fresh store, then median and p95 "
-          f"of {n}", ["route", "first call", "median", "p95"], rows)
+    rows = [
+        [f"{backend} {name}", r["first_ms"], r["median_ms"], r["p95_ms"]]
+        for backend, runs in (
+            ("local", local),
+            ("s3/moto", {k: v["latency"] for k, v in s3.items()}),
+        )
+        for name, r in runs.items()
+    ]
+    table(
+        f"Warm latency, one process (ms): first call of a fresh store, then median and p95 of {n}",
+        ["route", "first call", "median", "p95"],
+        rows,
+    )
 
 
 def requests_table(s3: dict[str, Any], counted: int) -> None:
     rows = []
     for route in ROUTES:
         first, warm_ = s3[route.name]["requests"]["first"], s3[route.name]["requests"]["warm"]
-        target = ("ok" if warm_["s3_requests_max"] == 0 else "MISSED") if route.target_zero \
+        target = (
+            ("ok" if warm_["s3_requests_max"] == 0 else "MISSED")
+            if route.target_zero
             else "(context)"
-        rows.append([route.name, first["s3_requests"], first["tiledb_ops"], first["bytes_read"],
-                     warm_["s3_requests_mean"], warm_["s3_requests_max"],
-                     warm_["tiledb_ops_mean"], warm_["bytes_read_mean"], target])
-    table(f"S3 requests per request on moto: first request of a fresh store | mean of {counted} "
-          f"warm ones", ["route", "1st S3 reqs", "tiledb ops", "bytes", "warm S3 reqs", "max",
-                         "tiledb ops", "bytes", "target 0"], rows)
+        )
+        rows.append(
+            [
+                route.name,
+                first["s3_requests"],
+                first["tiledb_ops"],
+                first["bytes_read"],
+                warm_["s3_requests_mean"],
+                warm_["s3_requests_max"],
+                warm_["tiledb_ops_mean"],
+                warm_["bytes_read_mean"],
+                target,
+            ]
+        )
+    table(
+        f"S3 requests per request on moto: first request of a fresh store | mean of {counted} "
+        f"warm ones",
+        [
+            "route",
+            "1st S3 reqs",
+            "tiledb ops",
+            "bytes",
+            "warm S3 reqs",
+            "max",
+            "tiledb ops",
+            "bytes",
+            "target 0",
+        ],
+        rows,
+    )
     keys = sorted({k for r in s3.values() for k in r["requests"]["first"]["tiledb_keys"]})
-    print(f"  S3 reqs: lines in moto's access log. tiledb ops: sum of {', '.join(keys)}.\n"
-          f"  bytes: {warm.BYTES_KEY}. Counters from tiledb.stats_reset() before and "
-          "tiledb.main.stats_raw_dump_str() after each request.")
+    print(
+        f"  S3 reqs: lines in moto's access log. tiledb ops: sum of {', '.join(keys)}.\n"
+        f"  bytes: {warm.BYTES_KEY}. Counters from tiledb.stats_reset() before and "
+        "tiledb.main.stats_raw_dump_str() after each request."
+    )
 
 
-def warm_section(local_uri: str, s3_uri: str, moto: Moto, n: int,
-                 counted: int) -> dict[str, Any]:
+def warm_section(local_uri: str, s3_uri: str, moto: Moto, n: int, counted: int) -> dict[str, Any]:
     handler = warm.load_handler()
     local = local_latency(handler, local_uri, n)
     s3 = s3_runs(handler, s3_uri, moto, n, counted)
@@ -174,8 +237,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"demo release built locally and on moto in {time.perf_counter() - start:.1f} s")
         cold = cold_section(local_uri, args.repeats)
         warm_results = warm_section(local_uri, s3_uri, moto, args.warm, args.counted)
-    summary = {"cold_start": cold, "warm": warm_results,
-               "elapsed_s": time.perf_counter() - start}
+    summary = {"cold_start": cold, "warm": warm_results, "elapsed_s": time.perf_counter() - start}
     print(f"\nBENCH_JSON {json.dumps(rounded(summary))}")
 
 

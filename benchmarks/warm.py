@@ -63,8 +63,11 @@ def _tiledb_counters() -> dict[str, int]:
 
 def vfs_op_keys(counters: dict[str, int]) -> list[str]:
     """VFS operation counters (reads, sizes, listings...): on S3, each is a request."""
-    return sorted(k for k in counters if k.startswith("Context.VFS.") and k != BYTES_KEY
-                  and k.endswith("_num"))
+    return sorted(
+        k
+        for k in counters
+        if k.startswith("Context.VFS.") and k != BYTES_KEY and k.endswith("_num")
+    )
 
 
 def counted_call(handler: Handler, route: Route, moto: Moto) -> dict[str, Any]:

@@ -50,7 +50,7 @@ def wait_for_http(url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            urllib.request.urlopen(url, timeout=2)  # noqa: S310 (loopback test server)
+            urllib.request.urlopen(url, timeout=2)
             return
         except urllib.error.HTTPError:
             return
@@ -70,8 +70,11 @@ def moto_endpoint() -> Iterator[str]:
     """moto as a separate process: TileDB's own S3 client hangs on an in-process server."""
     port = free_port()
     moto = shutil.which("moto_server", path=os.path.dirname(sys.executable)) or "moto_server"
-    process = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [moto, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(endpoint)
@@ -103,14 +106,20 @@ def use_store(data_uri: str, endpoint: str | None = None) -> None:
     reset_store()
 
 
-def build_release(data_uri: str, files: DemoFiles, endpoint: str | None = None,
-                  release: str = DEMO_RELEASE, make_current: bool = True) -> None:
+def build_release(
+    data_uri: str,
+    files: DemoFiles,
+    endpoint: str | None = None,
+    release: str = DEMO_RELEASE,
+    make_current: bool = True,
+) -> None:
     from omicsgate.ingest.cli import ingest_reference
     from omicsgate.storage import get_store
 
     use_store(data_uri, endpoint)
-    ingest_reference(get_store(), release, demo_inputs(files), progress=False,
-                     make_current=make_current)
+    ingest_reference(
+        get_store(), release, demo_inputs(files), progress=False, make_current=make_current
+    )
 
 
 @pytest.fixture(scope="session")
@@ -153,8 +162,7 @@ class Caller:
         return self.handlers[function]
 
     def event(self, event: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
-        found = self.template.route_for(event["requestContext"]["http"]["method"],
-                                        event["rawPath"])
+        found = self.template.route_for(event["requestContext"]["http"]["method"], event["rawPath"])
         assert found, f"no template route for {event['rawPath']}"
         response = self.handler_for(found[0].function)(event, LocalContext())
         body = response_body(response)

@@ -29,10 +29,12 @@ def gtf_records(path: str, feature: str) -> list[dict[str, str]]:
                 continue
             attrs = dict(
                 (part.strip().split(" ", 1)[0], part.strip().split(" ", 1)[1].strip('"'))
-                for part in cells[8].split(";") if part.strip()
+                for part in cells[8].split(";")
+                if part.strip()
             )
-            records.append({"chrom": cells[0], "start": cells[3], "end": cells[4],
-                            "strand": cells[6], **attrs})
+            records.append(
+                {"chrom": cells[0], "start": cells[3], "end": cells[4], "strand": cells[6], **attrs}
+            )
     return records
 
 

@@ -48,13 +48,13 @@ def test_every_route_has_a_replayable_event(template: Template) -> None:
 
 def _resources(kind: str) -> dict[str, dict]:
     with open(TEMPLATE) as handle:
-        document = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506
+        document = yaml.load(handle, Loader=_CfnLoader)
     return {k: v for k, v in document["Resources"].items() if v["Type"] == kind}
 
 
 def test_functions_run_python312_on_arm64_with_the_common_layer() -> None:
     with open(TEMPLATE) as handle:
-        document = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506
+        document = yaml.load(handle, Loader=_CfnLoader)
     defaults = document["Globals"]["Function"]
     for name, function in _resources("AWS::Serverless::Function").items():
         props = {**defaults, **function["Properties"]}
@@ -67,16 +67,29 @@ def test_data_bucket_is_private_encrypted_and_versioned() -> None:
     for name, bucket in _resources("AWS::S3::Bucket").items():
         props = bucket["Properties"]
         block = props["PublicAccessBlockConfiguration"]
-        assert all(block[k] for k in ("BlockPublicAcls", "BlockPublicPolicy",
-                                      "IgnorePublicAcls", "RestrictPublicBuckets")), name
+        assert all(
+            block[k]
+            for k in (
+                "BlockPublicAcls",
+                "BlockPublicPolicy",
+                "IgnorePublicAcls",
+                "RestrictPublicBuckets",
+            )
+        ), name
         assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"], name
         assert props["VersioningConfiguration"]["Status"] == "Enabled", name
 
 
 def test_functions_may_only_read_the_data() -> None:
     text = json.dumps(_resources("AWS::Serverless::Function"))
-    for verb in ("s3:PutObject", "s3:DeleteObject", "s3:*", "S3CrudPolicy", "S3WritePolicy",
-                 "S3FullAccessPolicy"):
+    for verb in (
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:*",
+        "S3CrudPolicy",
+        "S3WritePolicy",
+        "S3FullAccessPolicy",
+    ):
         assert verb not in text
 
 
@@ -89,15 +102,21 @@ def _tool(name: str) -> str:
 
 def test_sam_validate_lint_passes() -> None:
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1"}
-    result = subprocess.run([_tool("sam"), "validate", "--lint", "--template-file",
-                             str(TEMPLATE)], capture_output=True, text=True, env=env,
-                            cwd=ROOT, timeout=300)
+    result = subprocess.run(
+        [_tool("sam"), "validate", "--lint", "--template-file", str(TEMPLATE)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_cfn_lint_passes() -> None:
-    result = subprocess.run([_tool("cfn-lint"), str(TEMPLATE)], capture_output=True, text=True,
-                            cwd=ROOT, timeout=300)
+    result = subprocess.run(
+        [_tool("cfn-lint"), str(TEMPLATE)], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

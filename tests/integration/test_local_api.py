@@ -23,9 +23,20 @@ def server(local_data: str) -> Iterator[str]:
     env = {**os.environ, "OMICSGATE_DATA_URI": local_data}
     env.pop("OMICSGATE_S3_ENDPOINT", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "omicsgate.localapi.server", "--template", str(TEMPLATE),
-         "--port", str(port)], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "omicsgate.localapi.server",
+            "--template",
+            str(TEMPLATE),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(f"{url}/api/v4/tissueInfo")
@@ -37,7 +48,7 @@ def server(local_data: str) -> Iterator[str]:
 
 def fetch(url: str) -> tuple[int, str, dict]:
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=30) as response:
             return response.status, response.headers["content-type"], json.load(response)
     except urllib.error.HTTPError as error:
         return error.code, error.headers["content-type"], json.load(error)

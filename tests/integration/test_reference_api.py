@@ -11,14 +11,14 @@ from tests.helpers import gtf_records, spec_item_fields, tsv_rows, vcf_sites
 pytestmark = pytest.mark.integration
 
 
-def test_tissue_info_lists_13_tissues_with_every_spec_field(backend: str, call: Caller,
-                                                            demo_files: DemoFiles) -> None:
+def test_tissue_info_lists_13_tissues_with_every_spec_field(
+    backend: str, call: Caller, demo_files: DemoFiles
+) -> None:
     status, body = call.get("/api/v4/tissueInfo")
     assert status == 200
     tissues = body["tissueInfo"]
     expected = tsv_rows(demo_files.tissues)
-    assert [t["tissueSiteDetailId"] for t in tissues] == [r["tissueSiteDetailId"]
-                                                          for r in expected]
+    assert [t["tissueSiteDetailId"] for t in tissues] == [r["tissueSiteDetailId"] for r in expected]
     assert len(tissues) == 13
     spec_fields = spec_item_fields("/tissueInfo", "tissueInfo")
     for tissue, row in zip(tissues, expected, strict=True):
@@ -40,35 +40,51 @@ def test_gene_keeps_request_order_ignores_case_and_drops_unknown(
     first = body["gene"][0]
     assert set(first) >= spec_item_fields("/gene", "gene")
     assert (first["chromosome"], first["start"], first["end"], first["strand"]) == (
-        b["chrom"], int(b["start"]), int(b["end"]), b["strand"])
+        b["chrom"],
+        int(b["start"]),
+        int(b["end"]),
+        b["strand"],
+    )
     assert first["tss"] == (int(b["start"]) if b["strand"] == "+" else int(b["end"]))
     assert first["description"] == b["description"]
 
 
-def test_gene_status_in_tissue_matches_the_status_file(backend: str, call: Caller,
-                                                       demo_files: DemoFiles) -> None:
+def test_gene_status_in_tissue_matches_the_status_file(
+    backend: str, call: Caller, demo_files: DemoFiles
+) -> None:
     gene = gtf_records(demo_files.annotation, "gene")[7]["gene_name"]
     rows = [r for r in tsv_rows(demo_files.gene_status) if r["geneId"] == gene]
     status, body = call.get("/api/v4/gene", f"geneId={gene}")
     assert status == 200
     served = body["gene"][0]["statusInTissue"]
-    assert [(s["tissueSiteDetailId"], s["expressed"], s["testedEqtl"], s["eqtl"])
-            for s in served] == [
-        (r["tissueSiteDetailId"], r["expressed"] == "true", r["testedEqtl"] == "true",
-         r["eqtl"] == "true") for r in rows]
+    assert [
+        (s["tissueSiteDetailId"], s["expressed"], s["testedEqtl"], s["eqtl"]) for s in served
+    ] == [
+        (
+            r["tissueSiteDetailId"],
+            r["expressed"] == "true",
+            r["testedEqtl"] == "true",
+            r["eqtl"] == "true",
+        )
+        for r in rows
+    ]
     assert body["gene"][0]["hasEqtl"] == any(r["eqtl"] == "true" for r in rows)
 
 
 def test_exons_match_the_annotation(backend: str, call: Caller, demo_files: DemoFiles) -> None:
     gene = gtf_records(demo_files.annotation, "gene")[3]
-    expected = [e for e in gtf_records(demo_files.annotation, "exon")
-                if e["gene_id"] == gene["gene_id"]]
+    expected = [
+        e for e in gtf_records(demo_files.annotation, "exon") if e["gene_id"] == gene["gene_id"]
+    ]
     status, body = call.get("/api/v4/exon", f"geneId={gene['gene_name'].lower()}")
     assert status == 200
-    assert [(e["exonId"], e["start"], e["end"], e["transcriptId"], e["exonNumber"])
-            for e in body["exon"]] == [
-        (e["exon_id"], int(e["start"]), int(e["end"]), e["transcript_id"],
-         int(e["exon_number"])) for e in expected]
+    assert [
+        (e["exonId"], e["start"], e["end"], e["transcriptId"], e["exonNumber"])
+        for e in body["exon"]
+    ] == [
+        (e["exon_id"], int(e["start"]), int(e["end"]), e["transcript_id"], int(e["exon_number"]))
+        for e in expected
+    ]
     assert {e["featureType"] for e in body["exon"]} == {"exon"}
     assert {e["geneId"] for e in body["exon"]} == {gene["gene_name"]}
     assert set(body["exon"][0]) >= spec_item_fields("/exon", "exon")
@@ -88,8 +104,12 @@ def test_variants_in_request_order_with_multiallelic_sites_split(
     query = "variantId=" + ",".join(f"{c}:{p}" for c, p in chosen)
     status, body = call.get("/api/v4/variant", query)
     assert status == 200
-    expected = [{"alt": alt, "chromosome": c, "pos": p, "ref": ref, "variantId": f"{c}:{p}"}
-                for c0, p0 in chosen for c, p, ref, alt in sites if (c, p) == (c0, p0)]
+    expected = [
+        {"alt": alt, "chromosome": c, "pos": p, "ref": ref, "variantId": f"{c}:{p}"}
+        for c0, p0 in chosen
+        for c, p, ref, alt in sites
+        if (c, p) == (c0, p0)
+    ]
     assert body["variant"] == expected
     assert len([v for v in body["variant"] if (v["chromosome"], v["pos"]) == multi[:2]]) > 1
 

@@ -21,13 +21,23 @@ CLI = [sys.executable, "-m", "omicsgate.ingest.cli", "--quiet"]
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def ingest_args(release: str, files: DemoFiles, **override: str) -> list[str]:
-    paths = {"tissues": files.tissues, "annotation": files.annotation,
-             "variants": files.variants, "gene-status": files.gene_status, **override}
+    paths = {
+        "tissues": files.tissues,
+        "annotation": files.annotation,
+        "variants": files.variants,
+        "gene-status": files.gene_status,
+        **override,
+    }
     args = ["ingest", "reference", "--release", release]
     for name, path in paths.items():
         args += [f"--{name}", path]
@@ -52,9 +62,12 @@ def test_malformed_file_names_file_line_and_field_and_keeps_the_release(
     fresh_local: str, demo_files: DemoFiles, tmp_path: Path, call: Caller
 ) -> None:
     before = call.get("/api/v4/tissueInfo")
-    bad = broken_copy(demo_files.gene_status, tmp_path / "status.tsv", 40,
-                      "Eno1\tLiver\tmaybe\ttrue\tfalse\n")
-    result = run_cli("--data-uri", fresh_local, *ingest_args("v2", demo_files, **{"gene-status": bad}))
+    bad = broken_copy(
+        demo_files.gene_status, tmp_path / "status.tsv", 40, "Eno1\tLiver\tmaybe\ttrue\tfalse\n"
+    )
+    result = run_cli(
+        "--data-uri", fresh_local, *ingest_args("v2", demo_files, **{"gene-status": bad})
+    )
     assert result.returncode == 2
     assert f"{bad}:40: field expressed" in result.stderr
     assert "Traceback" not in result.stderr
@@ -68,8 +81,11 @@ def test_killed_ingestion_leaves_the_current_release_serving(
     fresh_local: str, tmp_path: Path, call: Caller
 ) -> None:
     big = write_demo(str(tmp_path / "big"), genes=30_000, seed=5)
-    process = subprocess.Popen([*CLI, "--data-uri", fresh_local, *ingest_args("v2", big)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*CLI, "--data-uri", fresh_local, *ingest_args("v2", big)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     partial = Path(fresh_local) / "releases" / "v2" / "tissues"
     deadline = time.monotonic() + 120
     while not partial.exists() and process.poll() is None and time.monotonic() < deadline:
@@ -94,8 +110,9 @@ def test_killed_ingestion_leaves_the_current_release_serving(
     assert get_store().current_release() == "v2"
 
 
-def test_older_releases_stay_selectable_by_dataset_id(fresh_local: str, tmp_path: Path,
-                                                      call: Caller) -> None:
+def test_older_releases_stay_selectable_by_dataset_id(
+    fresh_local: str, tmp_path: Path, call: Caller
+) -> None:
     other = write_demo(str(tmp_path / "other"), genes=40, seed=9)
     assert run_cli("--data-uri", fresh_local, *ingest_args("v2", other)).returncode == 0
     use_store(fresh_local)
@@ -108,8 +125,7 @@ def test_older_releases_stay_selectable_by_dataset_id(fresh_local: str, tmp_path
     assert call.get("/api/v4/gene", "geneId=Actb") == old_ids
 
 
-def test_a_complete_release_cannot_be_overwritten(fresh_local: str,
-                                                  demo_files: DemoFiles) -> None:
+def test_a_complete_release_cannot_be_overwritten(fresh_local: str, demo_files: DemoFiles) -> None:
     use_store(fresh_local)
     with pytest.raises(ReleaseExists):
         build_release(fresh_local, demo_files)
@@ -120,8 +136,12 @@ def test_a_complete_release_cannot_be_overwritten(fresh_local: str,
 def test_failed_ingestion_on_s3_keeps_the_current_release(
     moto_endpoint: str, s3_data: str, demo_files: DemoFiles, tmp_path: Path, call: Caller
 ) -> None:
-    bad = broken_copy(demo_files.tissues, tmp_path / "tissues.tsv", 3,
-                      "Liver\tLiver\tLiver\tLiver\tzzzzzz\t1,2,3\td\tdi\t1\t1\t1\t1\ttrue\n")
+    bad = broken_copy(
+        demo_files.tissues,
+        tmp_path / "tissues.tsv",
+        3,
+        "Liver\tLiver\tLiver\tLiver\tzzzzzz\t1,2,3\td\tdi\t1\t1\t1\t1\ttrue\n",
+    )
     env = {"OMICSGATE_S3_ENDPOINT": moto_endpoint}
     result = run_cli("--data-uri", s3_data, *ingest_args("s3v2", demo_files, tissues=bad), env=env)
     assert result.returncode == 2
@@ -133,5 +153,6 @@ def test_failed_ingestion_on_s3_keeps_the_current_release(
     import boto3
 
     keys = boto3.client("s3", endpoint_url=moto_endpoint).list_objects_v2(
-        Bucket=BUCKET, Prefix="omicsgate/releases/s3v2/release.json")
+        Bucket=BUCKET, Prefix="omicsgate/releases/s3v2/release.json"
+    )
     assert keys.get("KeyCount", 0) == 0

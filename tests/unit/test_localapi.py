@@ -6,8 +6,8 @@ import pytest
 
 from omicsgate.localapi.events import http_api_event
 from omicsgate.localapi.template import Route, load_template
-from omicsgate.storage._context import tiledb_config
 from omicsgate.settings import Settings
+from omicsgate.storage._context import tiledb_config
 from tests.conftest import TEMPLATE
 
 pytestmark = pytest.mark.unit
@@ -15,10 +15,10 @@ pytestmark = pytest.mark.unit
 
 def test_path_parameters_and_greedy_proxy() -> None:
     assert Route("GET", "/tools/{id}/versions", "F").matches("GET", "/tools/x/versions") == {
-        "id": "x"}
+        "id": "x"
+    }
     assert Route("GET", "/tools/{id}", "F").matches("GET", "/tools/x/y") is None
-    assert Route("ANY", "/files/{proxy+}", "F").matches("POST", "/files/a/b") == {
-        "proxy": "a/b"}
+    assert Route("ANY", "/files/{proxy+}", "F").matches("POST", "/files/a/b") == {"proxy": "a/b"}
     assert Route("GET", "/gene", "F").matches("POST", "/gene") is None
 
 

@@ -17,8 +17,20 @@ from omicsgate.ingest.textfile import numbered_lines
 
 _GTF_ATTRIBUTE = re.compile(r'\s*([^\s;]+)\s+(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))\s*;?')
 GENE_FEATURES = {"gene", "ncRNA_gene", "pseudogene"}
-TRANSCRIPT_FEATURES = {"transcript", "mRNA", "lnc_RNA", "ncRNA", "pseudogenic_transcript",
-                       "miRNA", "snRNA", "snoRNA", "rRNA", "tRNA", "misc_RNA", "scaRNA"}
+TRANSCRIPT_FEATURES = {
+    "transcript",
+    "mRNA",
+    "lnc_RNA",
+    "ncRNA",
+    "pseudogenic_transcript",
+    "miRNA",
+    "snRNA",
+    "snoRNA",
+    "rRNA",
+    "tRNA",
+    "misc_RNA",
+    "scaRNA",
+}
 
 
 @dataclass
@@ -72,8 +84,9 @@ def _features(path: str, progress: bool) -> Iterator[Feature]:
         cells = line.split("\t")
         if len(cells) != 9:
             raise InputError(path, number, "columns", f"{len(cells)} columns, GTF/GFF has 9")
-        start, end = (_position(path, number, name, cells[i])
-                      for name, i in (("start", 3), ("end", 4)))
+        start, end = (
+            _position(path, number, name, cells[i]) for name, i in (("start", 3), ("end", 4))
+        )
         if end < start:
             raise InputError(path, number, "end", f"end {end} is before start {start}")
         if cells[6] not in "+-" or len(cells[6]) != 1:
@@ -125,22 +138,38 @@ class _Builder:
     def add_gene(self, feature: Feature, source_id: str, served_id: str, description: str) -> None:
         key = served_id.lower()
         if key in self.served_ids:
-            raise InputError(self.path, feature.line, self.id_attribute,
-                             f"gene ID {served_id!r} repeats line {self.served_ids[key]} "
-                             "(IDs match case-insensitively); try --gene-id-attribute gene_id")
+            raise InputError(
+                self.path,
+                feature.line,
+                self.id_attribute,
+                f"gene ID {served_id!r} repeats line {self.served_ids[key]} "
+                "(IDs match case-insensitively); try --gene-id-attribute gene_id",
+            )
         self.served_ids[key] = feature.line
-        self.genes[source_id] = Gene(served_id, feature.chromosome, feature.start, feature.end,
-                                     feature.strand, description, feature.line)
+        self.genes[source_id] = Gene(
+            served_id,
+            feature.chromosome,
+            feature.start,
+            feature.end,
+            feature.strand,
+            description,
+            feature.line,
+        )
 
     def gene_for(self, feature: Feature, source_id: str, what: str) -> Gene:
         gene = self.genes.get(source_id)
         if gene is None:
-            raise InputError(self.path, feature.line, what,
-                             f"{source_id!r} names no gene defined on an earlier line")
+            raise InputError(
+                self.path,
+                feature.line,
+                what,
+                f"{source_id!r} names no gene defined on an earlier line",
+            )
         return gene
 
-    def add_exon(self, feature: Feature, gene: Gene, transcript: str, exon_id: str | None,
-                 number: str | None) -> None:
+    def add_exon(
+        self, feature: Feature, gene: Gene, transcript: str, exon_id: str | None, number: str | None
+    ) -> None:
         if number is None:
             self.exon_counts[transcript] = self.exon_counts.get(transcript, 0) + 1
             rank = self.exon_counts[transcript]
@@ -148,12 +177,22 @@ class _Builder:
             rank = int(number)
         else:
             raise InputError(self.path, feature.line, "exon_number", f"{number!r} is not a number")
-        gene.exons.append(Exon(transcript, exon_id or f"{transcript}_{rank}", rank,
-                               feature.chromosome, feature.start, feature.end, feature.strand))
+        gene.exons.append(
+            Exon(
+                transcript,
+                exon_id or f"{transcript}_{rank}",
+                rank,
+                feature.chromosome,
+                feature.start,
+                feature.end,
+                feature.strand,
+            )
+        )
 
 
-def read_annotation(path: str, id_attribute: str = "gene_name",
-                    progress: bool = False) -> list[Gene]:
+def read_annotation(
+    path: str, id_attribute: str = "gene_name", progress: bool = False
+) -> list[Gene]:
     """Genes in file order, each with its exons. Genes must precede their exons."""
     builder = _Builder(path, id_attribute)
     read = _read_gff3 if is_gff3(path) else _read_gtf
@@ -176,8 +215,13 @@ def _read_gtf(builder: _Builder, features: Iterator[Feature]) -> None:
             builder.add_gene(f, source, served, f.attributes.get("description", ""))
         elif f.kind == "exon":
             gene = builder.gene_for(f, _required(builder, f, "gene_id"), "gene_id")
-            builder.add_exon(f, gene, _required(builder, f, "transcript_id"),
-                             f.attributes.get("exon_id"), f.attributes.get("exon_number"))
+            builder.add_exon(
+                f,
+                gene,
+                _required(builder, f, "transcript_id"),
+                f.attributes.get("exon_id"),
+                f.attributes.get("exon_number"),
+            )
 
 
 def _read_gff3(builder: _Builder, features: Iterator[Feature]) -> None:
@@ -196,12 +240,17 @@ def _read_gff3(builder: _Builder, features: Iterator[Feature]) -> None:
             parent = _required(builder, f, "Parent").split(",")[0]
             gene_source = builder.transcript_gene.get(parent)
             if gene_source is None:
-                raise InputError(builder.path, f.line, "Parent",
-                                 f"{parent!r} names no transcript defined on an earlier line")
+                raise InputError(
+                    builder.path,
+                    f.line,
+                    "Parent",
+                    f"{parent!r} names no transcript defined on an earlier line",
+                )
             gene = builder.genes[gene_source]
             transcript = f.attributes.get("transcript_id") or parent.removeprefix("transcript:")
-            builder.add_exon(f, gene, transcript, f.attributes.get("exon_id"),
-                             f.attributes.get("rank"))
+            builder.add_exon(
+                f, gene, transcript, f.attributes.get("exon_id"), f.attributes.get("rank")
+            )
 
 
 def _strip_source(description: str | None) -> str:

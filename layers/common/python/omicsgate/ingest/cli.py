@@ -1,9 +1,9 @@
 """``omicsgate``: build data releases and look after them.
 
-    omicsgate ingest reference --release ID --tissues T --annotation GTF --variants VCF
-    omicsgate demo files DIR           write the demo input files
-    omicsgate demo release             ingest the demo data unless a release is current
-    omicsgate releases list|current|publish ID
+omicsgate ingest reference --release ID --tissues T --annotation GTF --variants VCF
+omicsgate demo files DIR           write the demo input files
+omicsgate demo release             ingest the demo data unless a release is current
+omicsgate releases list|current|publish ID
 """
 
 from __future__ import annotations
@@ -16,8 +16,14 @@ from collections.abc import Sequence
 
 from omicsgate.ingest.errors import InputError
 from omicsgate.settings import get_settings
-from omicsgate.storage import DataStore, ReleaseExists, ReleaseNotFound, ReleaseWriter, publish
-from omicsgate.storage import InvalidRelease
+from omicsgate.storage import (
+    DataStore,
+    InvalidRelease,
+    ReleaseExists,
+    ReleaseNotFound,
+    ReleaseWriter,
+    publish,
+)
 
 DEMO_RELEASE = "ratgtex_v4_demo"
 
@@ -29,8 +35,14 @@ def _store(data_uri: str | None) -> DataStore:
     return DataStore(settings)
 
 
-def ingest_reference(store: DataStore, release: str, inputs: object, progress: bool,
-                     make_current: bool = True, description: str = "") -> None:
+def ingest_reference(
+    store: DataStore,
+    release: str,
+    inputs: object,
+    progress: bool,
+    make_current: bool = True,
+    description: str = "",
+) -> None:
     from omicsgate.ingest.reference import ReferenceInputs, write_reference
 
     assert isinstance(inputs, ReferenceInputs)
@@ -42,11 +54,13 @@ def ingest_reference(store: DataStore, release: str, inputs: object, progress: b
 def _cmd_ingest_reference(args: argparse.Namespace) -> int:
     from omicsgate.ingest.reference import ReferenceInputs
 
-    inputs = ReferenceInputs(args.tissues, args.annotation, args.variants, args.gene_status,
-                             args.gene_id_attribute)
+    inputs = ReferenceInputs(
+        args.tissues, args.annotation, args.variants, args.gene_status, args.gene_id_attribute
+    )
     store = _store(args.data_uri)
-    ingest_reference(store, args.release, inputs, not args.quiet, not args.no_current,
-                     args.description)
+    ingest_reference(
+        store, args.release, inputs, not args.quiet, not args.no_current, args.description
+    )
     state = "current" if not args.no_current else "not current"
     print(f"release {args.release} written to {store.root} ({state})")
     return 0
@@ -73,11 +87,15 @@ def _cmd_demo_release(args: argparse.Namespace) -> int:
         pass
     with tempfile.TemporaryDirectory() as directory:
         files = write_demo(directory, genes=args.genes)
-        inputs = ReferenceInputs(files.tissues, files.annotation, files.variants,
-                                 files.gene_status)
+        inputs = ReferenceInputs(files.tissues, files.annotation, files.variants, files.gene_status)
         print(f"building the demo release {args.release} in {store.root} ...")
-        ingest_reference(store, args.release, inputs, not args.quiet,
-                         description="OmicsGate demo data (synthetic)")
+        ingest_reference(
+            store,
+            args.release,
+            inputs,
+            not args.quiet,
+            description="OmicsGate demo data (synthetic)",
+        )
     print(f"current release: {args.release}")
     return 0
 
@@ -99,10 +117,13 @@ def _cmd_releases(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="omicsgate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-uri", help="local directory or s3://bucket/prefix "
-                        "(default: $OMICSGATE_DATA_URI or ./.data)")
+    parser = argparse.ArgumentParser(
+        prog="omicsgate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data-uri",
+        help="local directory or s3://bucket/prefix (default: $OMICSGATE_DATA_URI or ./.data)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -114,11 +135,15 @@ def _parser() -> argparse.ArgumentParser:
     reference.add_argument("--annotation", required=True, help="genes and exons (GTF or GFF3)")
     reference.add_argument("--variants", required=True, help="variant sites (VCF)")
     reference.add_argument("--gene-status", help="per-tissue gene status (TSV)")
-    reference.add_argument("--gene-id-attribute", default="gene_name",
-                           help="attribute served as geneId (default gene_name)")
+    reference.add_argument(
+        "--gene-id-attribute",
+        default="gene_name",
+        help="attribute served as geneId (default gene_name)",
+    )
     reference.add_argument("--description", default="")
-    reference.add_argument("--no-current", action="store_true",
-                           help="write the release without making it current")
+    reference.add_argument(
+        "--no-current", action="store_true", help="write the release without making it current"
+    )
     reference.set_defaults(run=_cmd_ingest_reference)
 
     demo = commands.add_parser("demo", help="the synthetic demo data")

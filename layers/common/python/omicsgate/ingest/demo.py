@@ -30,16 +30,64 @@ TISSUES = [
     ("pVTA", "Posterior ventral tegmental area", "Brain", "e78ac3"),
     ("RMTg", "Rostromedial tegmental nucleus", "Brain", "a6d854"),
 ]
-CHROMOSOMES = [("chr1", 260_000_000), ("chr2", 249_000_000), ("chr3", 169_000_000),
-               ("chr10", 107_000_000), ("chrX", 152_000_000)]
+CHROMOSOMES = [
+    ("chr1", 260_000_000),
+    ("chr2", 249_000_000),
+    ("chr3", 169_000_000),
+    ("chr10", 107_000_000),
+    ("chrX", 152_000_000),
+]
 # Real rat genes first, so that README examples and tests have familiar names.
-KNOWN_GENES = [("Cd300lf", "CD300 molecule like family member F"), ("Eno1", "enolase 1"),
-               ("Rtel1", "regulator of telomere elongation helicase 1"),
-               ("Polr3k", "RNA polymerase III subunit K"), ("Actb", "actin beta"),
-               ("Gapdh", "glyceraldehyde-3-phosphate dehydrogenase")]
-_SYLLABLES = ["ab", "ac", "ad", "al", "an", "ap", "ar", "at", "ca", "cd", "ch", "co", "cy",
-              "el", "en", "fa", "ga", "gl", "ho", "ka", "kc", "la", "ly", "ma", "my", "ne",
-              "no", "pa", "pl", "po", "ra", "rb", "sl", "sm", "sp", "ta", "tm", "tr", "ub", "zn"]
+KNOWN_GENES = [
+    ("Cd300lf", "CD300 molecule like family member F"),
+    ("Eno1", "enolase 1"),
+    ("Rtel1", "regulator of telomere elongation helicase 1"),
+    ("Polr3k", "RNA polymerase III subunit K"),
+    ("Actb", "actin beta"),
+    ("Gapdh", "glyceraldehyde-3-phosphate dehydrogenase"),
+]
+_SYLLABLES = [
+    "ab",
+    "ac",
+    "ad",
+    "al",
+    "an",
+    "ap",
+    "ar",
+    "at",
+    "ca",
+    "cd",
+    "ch",
+    "co",
+    "cy",
+    "el",
+    "en",
+    "fa",
+    "ga",
+    "gl",
+    "ho",
+    "ka",
+    "kc",
+    "la",
+    "ly",
+    "ma",
+    "my",
+    "ne",
+    "no",
+    "pa",
+    "pl",
+    "po",
+    "ra",
+    "rb",
+    "sl",
+    "sm",
+    "sp",
+    "ta",
+    "tm",
+    "tr",
+    "ub",
+    "zn",
+]
 
 
 @dataclass(frozen=True)
@@ -72,17 +120,26 @@ def _write_gtf(path: str, rng: random.Random, genes: int) -> list[tuple[str, str
         per_chrom = -(-len(names) // len(CHROMOSOMES))
         for c, (chromosome, length) in enumerate(CHROMOSOMES):
             position = 1_000_000
-            for index, (name, description) in enumerate(names[c * per_chrom:][:per_chrom]):
+            for index, (name, description) in enumerate(names[c * per_chrom :][:per_chrom]):
                 position += rng.randint(5_000, length // (per_chrom + 2))
                 strand = rng.choice("+-")
                 gene_id = f"ENSRNOG{c:02d}{index:09d}"
-                placed.append(_write_gene(out, rng, chromosome, position, strand, gene_id,
-                                          name, description))
+                placed.append(
+                    _write_gene(out, rng, chromosome, position, strand, gene_id, name, description)
+                )
     return placed
 
 
-def _write_gene(out, rng: random.Random, chromosome: str, start: int, strand: str,
-                gene_id: str, name: str, description: str) -> tuple[str, str, int, int]:
+def _write_gene(
+    out,
+    rng: random.Random,
+    chromosome: str,
+    start: int,
+    strand: str,
+    gene_id: str,
+    name: str,
+    description: str,
+) -> tuple[str, str, int, int]:
     exon_count = rng.randint(1, 12)
     exons, cursor = [], start
     for _ in range(exon_count):
@@ -97,11 +154,15 @@ def _write_gene(out, rng: random.Random, chromosome: str, start: int, strand: st
         chosen = exons if t == 0 else sorted(rng.sample(exons, max(1, len(exons) - t)))
         ordered = chosen if strand == "+" else chosen[::-1]
         base = f'gene_id "{gene_id}"; transcript_id "{transcript_id}"; gene_name "{name}";'
-        out.write(f"{chromosome}\tdemo\ttranscript\t{chosen[0][0]}\t{chosen[-1][1]}\t.\t"
-                  f"{strand}\t.\t{base}\n")
+        out.write(
+            f"{chromosome}\tdemo\ttranscript\t{chosen[0][0]}\t{chosen[-1][1]}\t.\t"
+            f"{strand}\t.\t{base}\n"
+        )
         for number, (s, e) in enumerate(ordered, start=1):
-            out.write(f"{chromosome}\tdemo\texon\t{s}\t{e}\t.\t{strand}\t.\t{base} "
-                      f'exon_number "{number}"; exon_id "{transcript_id}.{number}";\n')
+            out.write(
+                f"{chromosome}\tdemo\texon\t{s}\t{e}\t.\t{strand}\t.\t{base} "
+                f'exon_number "{number}"; exon_id "{transcript_id}.{number}";\n'
+            )
     return (name, chromosome, start, end)
 
 
@@ -143,12 +204,24 @@ def _write_tissues(path: str, rng: random.Random, counts: dict[str, tuple[int, i
     with open(path, "w", encoding="utf-8") as out:
         out.write("\t".join(TISSUE_FIELDS) + "\n")
         for tissue_id, detail, site, colour in TISSUES:
-            rgb = ",".join(str(int(colour[i:i + 2], 16)) for i in (0, 2, 4))
+            rgb = ",".join(str(int(colour[i : i + 2], 16)) for i in (0, 2, 4))
             samples = rng.randint(80, 420)
             expressed, egenes = counts[tissue_id]
-            row = [tissue_id, detail, site, tissue_id, colour, rgb, "ratgtex_v4_demo",
-                   "ratgtex_v4", samples, samples - rng.randint(0, 5), expressed, egenes,
-                   "true" if egenes else "false"]
+            row = [
+                tissue_id,
+                detail,
+                site,
+                tissue_id,
+                colour,
+                rgb,
+                "ratgtex_v4_demo",
+                "ratgtex_v4",
+                samples,
+                samples - rng.randint(0, 5),
+                expressed,
+                egenes,
+                "true" if egenes else "false",
+            ]
             out.write("\t".join(map(str, row)) + "\n")
 
 
@@ -156,8 +229,12 @@ def write_demo(directory: str, genes: int = 3000, seed: int = 4) -> DemoFiles:
     """Write the demo files into ``directory``; the same seed gives the same bytes."""
     os.makedirs(directory, exist_ok=True)
     rng = random.Random(seed)
-    files = DemoFiles(*(os.path.join(directory, name) for name in (
-        "tissues.tsv", "genes.gtf.gz", "variants.vcf.gz", "gene_status.tsv")))
+    files = DemoFiles(
+        *(
+            os.path.join(directory, name)
+            for name in ("tissues.tsv", "genes.gtf.gz", "variants.vcf.gz", "gene_status.tsv")
+        )
+    )
     placed = _write_gtf(files.annotation, rng, genes)
     _write_vcf(files.variants, rng, placed)
     counts = _write_status(files.gene_status, rng, [name for name, *_ in placed])

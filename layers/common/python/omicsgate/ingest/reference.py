@@ -33,28 +33,53 @@ def write_tissues(writer: ReleaseWriter, path: str, progress: bool) -> set[str]:
     seen: set[str] = set()
     for number, row in enumerate(rows):
         if row["tissueSiteDetailId"] in seen:
-            raise InputError(path, number + 2, "tissueSiteDetailId",
-                             f"{row['tissueSiteDetailId']!r} appears twice")
+            raise InputError(
+                path,
+                number + 2,
+                "tissueSiteDetailId",
+                f"{row['tissueSiteDetailId']!r} appears twice",
+            )
         seen.add(row["tissueSiteDetailId"])
         row["ordinal"] = number
-    writer.write_table(ref.TISSUES, ["tissueSiteDetailId"],
-                       columns(rows, ["tissueSiteDetailId", *ref.TISSUE_FIELDS[1:], "ordinal"]))
+    writer.write_table(
+        ref.TISSUES,
+        ["tissueSiteDetailId"],
+        columns(rows, ["tissueSiteDetailId", *ref.TISSUE_FIELDS[1:], "ordinal"]),
+    )
     return seen
 
 
 def write_genes(writer: ReleaseWriter, genes: list[Gene]) -> None:
     rows = [
-        {"gene_key": ref.gene_key(g.gene_id), "geneId": g.gene_id, "chromosome": g.chromosome,
-         "start": g.start, "end": g.end, "strand": g.strand, "tss": g.tss,
-         "description": g.description, "ordinal": i}
+        {
+            "gene_key": ref.gene_key(g.gene_id),
+            "geneId": g.gene_id,
+            "chromosome": g.chromosome,
+            "start": g.start,
+            "end": g.end,
+            "strand": g.strand,
+            "tss": g.tss,
+            "description": g.description,
+            "ordinal": i,
+        }
         for i, g in enumerate(genes)
     ]
     writer.write_table(ref.GENES, ["gene_key"], columns(rows, rows[0].keys()))
     exons = [
-        {"gene_key": ref.gene_key(g.gene_id), "geneId": g.gene_id, "chromosome": e.chromosome,
-         "start": e.start, "end": e.end, "strand": e.strand, "exonId": e.exon_id,
-         "exonNumber": e.exon_number, "transcriptId": e.transcript_id, "featureType": "exon"}
-        for g in genes for e in g.exons
+        {
+            "gene_key": ref.gene_key(g.gene_id),
+            "geneId": g.gene_id,
+            "chromosome": e.chromosome,
+            "start": e.start,
+            "end": e.end,
+            "strand": e.strand,
+            "exonId": e.exon_id,
+            "exonNumber": e.exon_number,
+            "transcriptId": e.transcript_id,
+            "featureType": "exon",
+        }
+        for g in genes
+        for e in g.exons
     ]
     for i, row in enumerate(exons):
         row["ordinal"] = i
@@ -62,8 +87,9 @@ def write_genes(writer: ReleaseWriter, genes: list[Gene]) -> None:
         writer.write_table(ref.EXONS, ["gene_key"], columns(exons, exons[0].keys()))
 
 
-def write_gene_status(writer: ReleaseWriter, path: str, genes: set[str], tissues: set[str],
-                      progress: bool) -> None:
+def write_gene_status(
+    writer: ReleaseWriter, path: str, genes: set[str], tissues: set[str], progress: bool
+) -> None:
     rows = []
     for number, row in enumerate(read_table(path, GENE_STATUS_COLUMNS, progress), start=2):
         for name, known in (("geneId", genes), ("tissueSiteDetailId", tissues)):
@@ -71,8 +97,9 @@ def write_gene_status(writer: ReleaseWriter, path: str, genes: set[str], tissues
                 raise InputError(path, number, name, f"{row[name]!r} is not in the release")
         rows.append(row)
     if rows:
-        writer.write_table(ref.GENE_STATUS, ["geneId", "tissueSiteDetailId"],
-                           columns(rows, GENE_STATUS_COLUMNS))
+        writer.write_table(
+            ref.GENE_STATUS, ["geneId", "tissueSiteDetailId"], columns(rows, GENE_STATUS_COLUMNS)
+        )
 
 
 def write_variants(writer: ReleaseWriter, path: str, progress: bool) -> None:
@@ -103,6 +130,5 @@ def write_reference(writer: ReleaseWriter, inputs: ReferenceInputs, progress: bo
         raise InputError(inputs.annotation, 1, "feature", "no gene lines found")
     write_genes(writer, genes)
     if inputs.gene_status:
-        write_gene_status(writer, inputs.gene_status, {g.gene_id for g in genes}, tissues,
-                          progress)
+        write_gene_status(writer, inputs.gene_status, {g.gene_id for g in genes}, tissues, progress)
     write_variants(writer, inputs.variants, progress)

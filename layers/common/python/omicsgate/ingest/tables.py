@@ -82,11 +82,16 @@ def read_table(path: str, columns: dict[str, Parser], progress: bool = False) ->
             header = cells
             continue
         if len(cells) != len(header):
-            raise InputError(path, number, header[min(len(cells), len(header) - 1)],
-                             f"{len(cells)} cells, the header has {len(header)}")
+            raise InputError(
+                path,
+                number,
+                header[min(len(cells), len(header) - 1)],
+                f"{len(cells)} cells, the header has {len(header)}",
+            )
         row = dict(zip(header, cells, strict=True))
-        yield {name: _parse(path, number, name, parse, row[name])
-               for name, parse in columns.items()}
+        yield {
+            name: _parse(path, number, name, parse, row[name]) for name, parse in columns.items()
+        }
     if header is None:
         raise InputError(path, 1, "header", "the file is empty")
 

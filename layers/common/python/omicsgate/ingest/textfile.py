@@ -21,9 +21,10 @@ def numbered_lines(path: str, progress: bool = False) -> Iterator[tuple[int, str
     """(line number, line without its newline), counting from 1."""
     from tqdm import tqdm
 
-    with open_text(path) as handle, tqdm(
-        desc=os.path.basename(path), unit=" lines", disable=not progress, leave=False
-    ) as bar:
+    with (
+        open_text(path) as handle,
+        tqdm(desc=os.path.basename(path), unit=" lines", disable=not progress, leave=False) as bar,
+    ):
         for number, line in enumerate(handle, start=1):
             bar.update(1)
             yield number, line.rstrip("\r\n")

@@ -25,8 +25,9 @@ def http_api_event(
     query_parameters: dict[str, str] = {}
     for key, value in parse_qsl(query, keep_blank_values=True):
         # API Gateway joins repeated keys with commas.
-        query_parameters[key] = f"{query_parameters[key]},{value}" if key in query_parameters \
-            else value
+        query_parameters[key] = (
+            f"{query_parameters[key]},{value}" if key in query_parameters else value
+        )
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key or f"{method} {path}",
@@ -38,8 +39,13 @@ def http_api_event(
             "apiId": "local",
             "domainName": "127.0.0.1",
             "domainPrefix": "local",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": source_ip, "userAgent": (headers or {}).get("user-agent", "")},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": (headers or {}).get("user-agent", ""),
+            },
             "requestId": uuid.uuid4().hex[:16],
             "routeKey": route_key or f"{method} {path}",
             "stage": "$default",

@@ -7,6 +7,7 @@ HTTP API (2.0) event and invokes the same Lambda handler the cloud would.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import traceback
@@ -23,16 +24,24 @@ class LocalApi:
         self.template = template
         self.handlers = {name: load_handler(f) for name, f in template.functions.items()}
 
-    def invoke(self, method: str, target: str, headers: dict[str, str],
-               body: bytes | None) -> tuple[int, dict[str, str], bytes]:
+    def invoke(
+        self, method: str, target: str, headers: dict[str, str], body: bytes | None
+    ) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(target)
         found = self.template.route_for(method, url.path)
         if found is None:
             message = {"message": "Not Found"}  # what API Gateway answers for no route
             return 404, {"content-type": "application/json"}, json.dumps(message).encode()
         route, params = found
-        event = http_api_event(method, url.path, url.query, f"{route.method} {route.path}",
-                               headers, body, params or None)
+        event = http_api_event(
+            method,
+            url.path,
+            url.query,
+            f"{route.method} {route.path}",
+            headers,
+            body,
+            params or None,
+        )
         try:
             response = self.handlers[route.function](event, LocalContext(route.function))
         except Exception:
@@ -51,8 +60,9 @@ def _request_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else None
-            status, headers, payload = api.invoke(self.command, self.path,
-                                                  dict(self.headers.items()), body)
+            status, headers, payload = api.invoke(
+                self.command, self.path, dict(self.headers.items()), body
+            )
             self.send_response(status)
             for key, value in headers.items():
                 if key.lower() != "content-length":
@@ -63,7 +73,7 @@ def _request_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             print(f"{self.address_string()} {format % args}", flush=True)
 
     return Handler
@@ -82,10 +92,8 @@ def main() -> None:
     for route in api.template.routes:
         print(f"  {route.method:6} http://{args.host}:{args.port}{route.path}  -> {route.function}")
     print(f"OmicsGate local API on http://{args.host}:{args.port} (Ctrl-C stops)", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

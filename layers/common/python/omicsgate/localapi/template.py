@@ -22,7 +22,7 @@ def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
         return {suffix: loader.construct_scalar(node)}
     if isinstance(node, yaml.SequenceNode):
         return {suffix: loader.construct_sequence(node)}
-    return {suffix: loader.construct_mapping(node)}  # type: ignore[arg-type]
+    return {suffix: loader.construct_mapping(node)}
 
 
 _CfnLoader.add_multi_constructor("!", _any_tag)
@@ -73,7 +73,7 @@ def _path_regex(path: str) -> re.Pattern[str]:
 
 def load_template(path: str) -> Template:
     with open(path, encoding="utf-8") as handle:
-        document = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 (safe loader subclass)
+        document = yaml.load(handle, Loader=_CfnLoader)
     base = os.path.dirname(os.path.abspath(path))
     globals_ = (document.get("Globals") or {}).get("Function") or {}
     functions: dict[str, Function] = {}
@@ -84,8 +84,10 @@ def load_template(path: str) -> Template:
         props = {**globals_, **resource.get("Properties", {})}
         variables = (props.get("Environment") or {}).get("Variables") or {}
         functions[name] = Function(
-            name, os.path.normpath(os.path.join(base, props["CodeUri"])), props["Handler"],
-            {k: v for k, v in variables.items() if isinstance(v, str | int | float)},
+            name,
+            os.path.normpath(os.path.join(base, props["CodeUri"])),
+            props["Handler"],
+            {k: str(v) for k, v in variables.items() if isinstance(v, str | int | float)},
         )
         for event in (props.get("Events") or {}).values():
             if event.get("Type") == "HttpApi":

@@ -18,9 +18,19 @@ EXONS = "exons"
 VARIANTS = "variants"
 
 TISSUE_FIELDS = (
-    "tissueSiteDetailId", "tissueSiteDetail", "tissueSite", "tissueSiteDetailAbbr",
-    "colorHex", "colorRgb", "dataset", "datasetId", "rnaSeqSampleCount",
-    "rnaSeqAndGenotypeSampleCount", "expressedGeneCount", "eGeneCount", "hasEGenes",
+    "tissueSiteDetailId",
+    "tissueSiteDetail",
+    "tissueSite",
+    "tissueSiteDetailAbbr",
+    "colorHex",
+    "colorRgb",
+    "dataset",
+    "datasetId",
+    "rnaSeqSampleCount",
+    "rnaSeqAndGenotypeSampleCount",
+    "expressedGeneCount",
+    "eGeneCount",
+    "hasEGenes",
 )
 VARIANT_ID = re.compile(r"^([A-Za-z0-9_.-]{1,40}):([1-9][0-9]{0,11})$")
 Row = dict[str, Any]
@@ -78,8 +88,12 @@ def _gene_index(store: DataStore, release: str) -> dict[str, Row]:
 
 
 def _status(tissue: str, expressed: int, tested: int, eqtl: int) -> Row:
-    return {"tissueSiteDetailId": tissue, "expressed": bool(expressed),
-            "testedEqtl": bool(tested), "eqtl": bool(eqtl)}
+    return {
+        "tissueSiteDetailId": tissue,
+        "expressed": bool(expressed),
+        "testedEqtl": bool(tested),
+        "eqtl": bool(eqtl),
+    }
 
 
 def _statuses(store: DataStore, release: str) -> dict[str, dict[str, Row]]:
@@ -126,8 +140,7 @@ def parse_variant_id(variant_id: str) -> tuple[str, int] | None:
 def variants(store: DataStore, release: str, loci: list[tuple[str, int]]) -> list[Row]:
     """Variants at the given loci, in request order; unknown loci dropped."""
     wanted = list(dict.fromkeys(loci))
-
-    points = [[c for c, _ in wanted], [p for _, p in wanted]]
+    points: list[list[Any]] = [[c for c, _ in wanted], [p for _, p in wanted]]
     rows = _rows(store.read_points(release, VARIANTS, points))
     by_locus: dict[tuple[str, int], list[Row]] = {}
     for row in sorted(rows, key=lambda r: r["ordinal"]):

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from omicsgate.settings import Settings, get_settings
 from omicsgate.storage import _layout
@@ -142,7 +142,7 @@ class DataStore:
         if slot not in self._memo:
             with unavailable_on_tiledb_error(f"loading {key} of release {release_id}"):
                 self._memo[slot] = load()
-        return self._memo[slot]  # type: ignore[no-any-return]
+        return cast(T, self._memo[slot])
 
     def read_all(self, release_id: str, name: str) -> dict[str, Any]:
         """Every row of a table, as columns."""

@@ -24,11 +24,16 @@ def _filters() -> tiledb.FilterList:
 def _dimension(name: str, values: np.ndarray, ctx: tiledb.Ctx) -> tiledb.Dim:
     if values.dtype.kind in "iu":
         return tiledb.Dim(
-            name=name, domain=_INT_DOMAIN, tile=1_000_000, dtype=np.int64, ctx=ctx,
+            name=name,
+            domain=_INT_DOMAIN,
+            tile=1_000_000,
+            dtype=np.int64,
+            ctx=ctx,
             filters=_filters(),
         )
-    return tiledb.Dim(name=name, domain=(None, None), tile=None, dtype="ascii", ctx=ctx,
-                      filters=_filters())
+    return tiledb.Dim(
+        name=name, domain=(None, None), tile=None, dtype="ascii", ctx=ctx, filters=_filters()
+    )
 
 
 def _attribute(name: str, values: np.ndarray, ctx: tiledb.Ctx) -> tiledb.Attr:
@@ -52,7 +57,11 @@ def create_table(uri: str, dims: Sequence[str], columns: Columns, ctx: tiledb.Ct
     domain = tiledb.Domain(*[_dimension(d, columns[d], ctx) for d in dims], ctx=ctx)
     attrs = [_attribute(n, v, ctx) for n, v in columns.items() if n not in dims]
     schema = tiledb.ArraySchema(
-        domain=domain, attrs=attrs, sparse=True, allows_duplicates=True, ctx=ctx,
+        domain=domain,
+        attrs=attrs,
+        sparse=True,
+        allows_duplicates=True,
+        ctx=ctx,
         capacity=10_000,
     )
     tiledb.Array.create(uri, schema, ctx=ctx)
@@ -75,8 +84,9 @@ def as_columns(result: Mapping[str, Any], schema: tiledb.ArraySchema) -> dict[st
     out: dict[str, np.ndarray] = {}
     for name, values in result.items():
         if schema.domain.has_dim(name) and schema.domain.dim(name).dtype.kind in "SO":
-            values = np.array([v.decode() if isinstance(v, bytes) else v for v in values],
-                              dtype=object)
+            values = np.array(
+                [v.decode() if isinstance(v, bytes) else v for v in values], dtype=object
+            )
         out[name] = values
     return out
 

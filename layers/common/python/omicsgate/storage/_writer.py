@@ -55,8 +55,9 @@ class ReleaseWriter:
         self.tables[name] = {"dims": list(dims), "rows": 0}
 
     def append_rows(self, name: str, columns: dict[str, np.ndarray]) -> None:
-        _tables.append_rows(self.table_uri(name), self.tables[name]["dims"], columns,
-                            self.store.ctx)
+        _tables.append_rows(
+            self.table_uri(name), self.tables[name]["dims"], columns, self.store.ctx
+        )
         self.tables[name]["rows"] += len(next(iter(columns.values())))
 
     def commit(self, make_current: bool = True, extra: dict[str, Any] | None = None) -> None:
@@ -70,8 +71,9 @@ class ReleaseWriter:
             "tables": self.tables,
             **(extra or {}),
         }
-        write_json_atomically(self.store, _layout.manifest_uri(self.store.root, self.release_id),
-                              manifest)
+        write_json_atomically(
+            self.store, _layout.manifest_uri(self.store.root, self.release_id), manifest
+        )
         if make_current:
             publish(self.store, self.release_id)
 

@@ -34,16 +34,17 @@ def _validation_problem(error: RequestValidationError) -> Problem:
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
         for e in error.errors()
     ]
-    first = details[0] if details else {"loc": [], "msg": "invalid request"}
-    parameter = str(first["loc"][-1]) if first["loc"] else None
-    return Problem(422, ApiError(422, first["msg"], parameter).message, parameter,
-                   details=details)
+    location = details[0]["loc"] if details else []
+    parameter = str(location[-1]) if location else None
+    message = str(details[0]["msg"]) if details else "invalid request"
+    return Problem(422, ApiError(422, message, parameter).message, parameter, details=details)
 
 
 def install_error_handlers(app: FastAPI, style: ErrorStyle) -> None:
     def reply(request: Request, problem: Problem) -> JSONResponse:
-        problem = Problem(problem.status, problem.message, problem.parameter,
-                          request_id(request), problem.details)
+        problem = Problem(
+            problem.status, problem.message, problem.parameter, request_id(request), problem.details
+        )
         return JSONResponse(style.body(problem), status_code=problem.status)
 
     @app.exception_handler(ApiError)
