@@ -87,7 +87,7 @@ class Moto:
         return [f"{m[1]} {m[2]}" for m in _ACCESS_LINE.finditer(text)]
 
 
-_ACCESS_LINE = re.compile(r'"(?:\x1b\[[0-9;]*m)?([A-Z]+) (\S+) HTTP/[0-9.]+')
+_ACCESS_LINE = re.compile(r'"(?:\x1b\[[0-9;]*m)*([A-Z]+) (\S+) HTTP/[0-9.]+')
 
 
 @contextmanager

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from omicsgate.ingest.demo import DemoFiles, write_demo
 from omicsgate.ingest.reference import ReferenceInputs
 from omicsgate.localapi.events import LocalContext, http_api_event, response_body
 from omicsgate.localapi.template import Template, load_handler, load_template
+from omicsgate.auth import reset_auth
 from omicsgate.storage import reset_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +38,7 @@ os.environ.update(
     POWERTOOLS_METRICS_NAMESPACE="OmicsGateTest",
     POWERTOOLS_METRICS_DISABLED="true",
     POWERTOOLS_LOG_LEVEL="WARNING",
+    OMICSGATE_AUTH_DIR=tempfile.mkdtemp(prefix="omicsgate-auth-"),
 )
 os.environ.pop("AWS_PROFILE", None)
 
@@ -96,6 +99,12 @@ def demo_inputs(files: DemoFiles) -> ReferenceInputs:
     return ReferenceInputs(files.tissues, files.annotation, files.variants, files.gene_status)
 
 
+def reset_settings() -> None:
+    """Forget everything read from the environment (settings, store, auth)."""
+    reset_store()
+    reset_auth()
+
+
 def use_store(data_uri: str, endpoint: str | None = None) -> None:
     """Point settings (and so every handler) at a data location."""
     os.environ["OMICSGATE_DATA_URI"] = data_uri
@@ -103,7 +112,7 @@ def use_store(data_uri: str, endpoint: str | None = None) -> None:
         os.environ["OMICSGATE_S3_ENDPOINT"] = endpoint
     else:
         os.environ.pop("OMICSGATE_S3_ENDPOINT", None)
-    reset_store()
+    reset_settings()
 
 
 def build_release(
@@ -146,7 +155,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[str]:
         uri = request.getfixturevalue("local_data")
         use_store(uri)
     yield uri
-    reset_store()
+    reset_settings()
 
 
 class Caller:

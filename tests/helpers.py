@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import gzip
-from pathlib import Path
 
 import yaml
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "specs" / "ratgtex-v4-openapi.yaml"
+from tests.conftest import SHARED
+
+SPEC = SHARED / "specs" / "ratgtex-v4-openapi.yaml"
 
 
 def spec_item_fields(path: str, key: str) -> set[str]:

@@ -31,7 +31,13 @@ def test_repeated_query_keys_are_joined_like_api_gateway() -> None:
 def test_template_reader_finds_the_reference_routes() -> None:
     template = load_template(str(TEMPLATE))
     paths = {r.path for r in template.routes if r.function == "ReferenceFunction"}
-    assert paths == {"/api/v4/tissueInfo", "/api/v4/gene", "/api/v4/exon", "/api/v4/variant"}
+    assert paths == {
+        "/api/v4/dataset",
+        "/api/v4/tissueInfo",
+        "/api/v4/gene",
+        "/api/v4/exon",
+        "/api/v4/variant",
+    }
 
 
 def test_s3_endpoint_override_uses_path_style() -> None:

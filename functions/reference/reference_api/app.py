@@ -2,10 +2,10 @@
 
 from omicsgate.web import create_app
 from omicsgate.web.errors import GTEX
-from reference_api.routes import exons, genes, tissues, variants
+from reference_api.routes import datasets, exons, genes, tissues, variants
 
 app = create_app(
     "OmicsGate portal API: reference",
     GTEX,
-    [tissues.router, genes.router, exons.router, variants.router],
+    [datasets.router, tissues.router, genes.router, exons.router, variants.router],
 )

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query
 from omicsgate.models.portal import ExonResponse
 from omicsgate.portal import reference
 from omicsgate.web.params import Release, Store
+from omicsgate.web.security import Metered
 
 router = APIRouter(prefix="/api/v4", tags=["reference"])
 
@@ -13,6 +14,8 @@ router = APIRouter(prefix="/api/v4", tags=["reference"])
 def exon(
     store: Store,
     release: Release,
+    meter: Metered,
     gene_id: Annotated[str, Query(alias="geneId", min_length=1, max_length=128)],
 ) -> dict[str, object]:
+    meter.charge()
     return {"exon": reference.exons(store, release, gene_id.strip())}

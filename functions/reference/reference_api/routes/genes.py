@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query
 from omicsgate.models.portal import GeneResponse
 from omicsgate.portal import reference
 from omicsgate.web.params import Release, Store, split_ids
+from omicsgate.web.security import Metered
 
 router = APIRouter(prefix="/api/v4", tags=["reference"])
 
@@ -13,7 +14,9 @@ router = APIRouter(prefix="/api/v4", tags=["reference"])
 def gene(
     store: Store,
     release: Release,
+    meter: Metered,
     gene_id: Annotated[str, Query(alias="geneId", description="comma-separated gene IDs")],
 ) -> dict[str, object]:
     ids = split_ids(gene_id, "geneId")
+    meter.charge()
     return {"gene": reference.genes(store, release, ids)}

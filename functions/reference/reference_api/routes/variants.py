@@ -6,6 +6,7 @@ from omicsgate.models.portal import VariantResponse
 from omicsgate.portal import reference
 from omicsgate.web import ApiError
 from omicsgate.web.params import Release, Store, split_ids
+from omicsgate.web.security import Metered
 
 router = APIRouter(prefix="/api/v4", tags=["reference"])
 
@@ -14,6 +15,7 @@ router = APIRouter(prefix="/api/v4", tags=["reference"])
 def variant(
     store: Store,
     release: Release,
+    meter: Metered,
     variant_id: Annotated[str, Query(alias="variantId", description="e.g. chr10:100826333")],
 ) -> dict[str, object]:
     loci = []
@@ -22,4 +24,5 @@ def variant(
         if locus is None:
             raise ApiError(400, f"{raw!r} is not a variant ID like chr10:100826333", "variantId")
         loci.append(locus)
+    meter.charge()
     return {"variant": reference.variants(store, release, loci)}

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 DEFAULT_DATA_DIR = ".data"
+DEFAULT_AUTH_DIR = ".auth"
+LOCAL_ISSUER = "omicsgate-local"
+DEFAULT_AUDIENCE = "omicsgate"
+DEFAULT_TIERS = "standard=100000,trusted=1000000"
 
 
 @dataclass(frozen=True)
@@ -17,10 +21,24 @@ class Settings:
     release_ttl_seconds: float
     service: str
     max_ids: int
+    # Auth: tokens, users and the allowance.
+    jwt_issuer: str = LOCAL_ISSUER
+    jwt_audience: str = DEFAULT_AUDIENCE
+    jwks_url: str | None = None
+    auth_dir: str = DEFAULT_AUTH_DIR
+    users_table: str | None = None
+    dynamodb_endpoint: str | None = None
+    tier_limits: tuple[tuple[str, int], ...] = ()
+    anonymous_limit: int = 10_000
+    allowance_window_seconds: int = 600
 
     @property
     def on_s3(self) -> bool:
         return self.data_uri.startswith("s3://")
+
+    def tier_limit(self, tier: str) -> int:
+        limits = dict(self.tier_limits)
+        return limits.get(tier, limits.get("standard", 0))
 
 
 def _data_uri(raw: str) -> str:
@@ -28,6 +46,12 @@ def _data_uri(raw: str) -> str:
         return raw.rstrip("/")
     # A relative directory is anchored once, so later chdir calls cannot move the store.
     return os.path.abspath(raw)
+
+
+def _tiers(raw: str) -> tuple[tuple[str, int], ...]:
+    """``standard=100000,trusted=1000000`` -> (("standard", 100000), ...)."""
+    pairs = (item.split("=", 1) for item in raw.split(",") if item.strip())
+    return tuple((name.strip(), int(limit)) for name, limit in pairs)
 
 
 @lru_cache(maxsize=1)
@@ -40,4 +64,13 @@ def get_settings() -> Settings:
         release_ttl_seconds=float(env.get("OMICSGATE_RELEASE_TTL_SECONDS", "60")),
         service=env.get("POWERTOOLS_SERVICE_NAME", "omicsgate"),
         max_ids=int(env.get("OMICSGATE_MAX_IDS", "1000")),
+        jwt_issuer=env.get("OMICSGATE_JWT_ISSUER") or LOCAL_ISSUER,
+        jwt_audience=env.get("OMICSGATE_JWT_AUDIENCE") or DEFAULT_AUDIENCE,
+        jwks_url=env.get("OMICSGATE_JWKS_URL") or None,
+        auth_dir=os.path.abspath(env.get("OMICSGATE_AUTH_DIR") or DEFAULT_AUTH_DIR),
+        users_table=env.get("OMICSGATE_USERS_TABLE") or None,
+        dynamodb_endpoint=env.get("OMICSGATE_DYNAMODB_ENDPOINT") or None,
+        tier_limits=_tiers(env.get("OMICSGATE_TIERS") or DEFAULT_TIERS),
+        anonymous_limit=int(env.get("OMICSGATE_ANONYMOUS_LIMIT", "10000")),
+        allowance_window_seconds=int(env.get("OMICSGATE_ALLOWANCE_WINDOW_SECONDS", "600")),
     )

@@ -4,6 +4,8 @@ omicsgate ingest reference --release ID --tissues T --annotation GTF --variants 
 omicsgate demo files DIR           write the demo input files
 omicsgate demo release             ingest the demo data unless a release is current
 omicsgate releases list|current|publish ID
+omicsgate token issue --user NAME [--groups a,b] [--tier standard]
+omicsgate token revoke --user NAME    refuse every token issued to NAME until now
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from omicsgate.storage import (
     InvalidRelease,
     ReleaseExists,
     ReleaseNotFound,
-    ReleaseWriter,
-    publish,
+    RestrictedRelease,
 )
+from omicsgate.storage.writer import ReleaseWriter, publish
 
 DEMO_RELEASE = "ratgtex_v4_demo"
 
@@ -42,13 +44,14 @@ def ingest_reference(
     progress: bool,
     make_current: bool = True,
     description: str = "",
+    groups: frozenset[str] = frozenset(),
 ) -> None:
     from omicsgate.ingest.reference import ReferenceInputs, write_reference
 
     assert isinstance(inputs, ReferenceInputs)
-    with ReleaseWriter(store, release, description) as writer:
+    with ReleaseWriter(store, release, description, groups) as writer:
         write_reference(writer, inputs, progress)
-        writer.commit(make_current=make_current)
+        writer.commit(make_current=make_current and not groups)
 
 
 def _cmd_ingest_reference(args: argparse.Namespace) -> int:
@@ -58,10 +61,10 @@ def _cmd_ingest_reference(args: argparse.Namespace) -> int:
         args.tissues, args.annotation, args.variants, args.gene_status, args.gene_id_attribute
     )
     store = _store(args.data_uri)
-    ingest_reference(
-        store, args.release, inputs, not args.quiet, not args.no_current, args.description
-    )
-    state = "current" if not args.no_current else "not current"
+    groups = frozenset(g.strip() for g in args.groups.split(",") if g.strip())
+    current = not (args.no_current or groups)
+    ingest_reference(store, args.release, inputs, not args.quiet, current, args.description, groups)
+    state = "current" if current else "not current"
     print(f"release {args.release} written to {store.root} ({state})")
     return 0
 
@@ -116,6 +119,21 @@ def _cmd_releases(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_token(args: argparse.Namespace) -> int:
+    from omicsgate.auth import get_auth
+
+    auth = get_auth()
+    if args.action == "revoke":
+        user = auth.revoke(args.user)
+        print(f"tokens of {user.uid} issued before epoch {user.valid_after} are now refused")
+        return 0
+    from omicsgate.localapi.tokens import issue_token
+
+    groups = frozenset(g.strip() for g in args.groups.split(",") if g.strip())
+    print(issue_token(auth, args.user, groups, args.tier, args.days * 24 * 3600))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="omicsgate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -144,6 +162,12 @@ def _parser() -> argparse.ArgumentParser:
     reference.add_argument(
         "--no-current", action="store_true", help="write the release without making it current"
     )
+    reference.add_argument(
+        "--groups",
+        default="",
+        help="restrict the release to these comma-separated groups "
+        "(a restricted release is never current: callers choose it with datasetId)",
+    )
     reference.set_defaults(run=_cmd_ingest_reference)
 
     demo = commands.add_parser("demo", help="the synthetic demo data")
@@ -162,18 +186,26 @@ def _parser() -> argparse.ArgumentParser:
     releases.add_argument("action", choices=["list", "current", "publish"])
     releases.add_argument("release", nargs="?")
     releases.set_defaults(run=_cmd_releases)
+
+    token = commands.add_parser("token", help="local development tokens (ES256, 14 days)")
+    token.add_argument("action", choices=["issue", "revoke"])
+    token.add_argument("--user", required=True)
+    token.add_argument("--groups", default="", help="comma-separated groups")
+    token.add_argument("--tier", default="standard")
+    token.add_argument("--days", type=int, default=14)
+    token.set_defaults(run=_cmd_token)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if getattr(args, "action", None) == "publish" and not args.release:
+    if args.command == "releases" and args.action == "publish" and not args.release:
         _parser().error("releases publish needs a release ID")
     try:
         return int(args.run(args))
     except InputError as error:
         print(f"omicsgate: invalid input: {error}", file=sys.stderr)
-    except (ReleaseExists, ReleaseNotFound, InvalidRelease) as error:
+    except (ReleaseExists, ReleaseNotFound, InvalidRelease, RestrictedRelease) as error:
         print(f"omicsgate: {error}", file=sys.stderr)
     return 2
 

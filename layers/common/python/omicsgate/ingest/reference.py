@@ -12,7 +12,7 @@ from omicsgate.ingest.errors import InputError
 from omicsgate.ingest.tables import GENE_STATUS_COLUMNS, TISSUE_COLUMNS, read_table
 from omicsgate.ingest.variants import Site, read_vcf
 from omicsgate.portal import reference as ref
-from omicsgate.storage import ReleaseWriter
+from omicsgate.storage.writer import ReleaseWriter
 
 
 @dataclass

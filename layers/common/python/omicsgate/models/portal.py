@@ -78,3 +78,14 @@ class Variant(BaseModel):
 
 class VariantResponse(BaseModel):
     variant: list[Variant]
+
+
+class Dataset(BaseModel):
+    datasetId: str
+    description: str
+    created: str
+    current: bool
+
+
+class DatasetResponse(BaseModel):
+    dataset: list[Dataset]

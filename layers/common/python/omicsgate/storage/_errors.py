@@ -16,3 +16,7 @@ class InvalidRelease(StorageError):
 
 class ReleaseExists(StorageError):
     """Releases are immutable: a complete release cannot be written again."""
+
+
+class RestrictedRelease(StorageError):
+    """A release restricted to groups cannot be the current (default) release."""

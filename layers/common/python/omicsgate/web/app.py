@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from mangum import Mangum
 from starlette.exceptions import HTTPException
 
+from omicsgate.auth import AllowanceExceeded, AuthError
 from omicsgate.storage import InvalidRelease, ReleaseNotFound, StoreUnavailable
 from omicsgate.web.errors import ApiError, ErrorStyle, Problem
 
@@ -41,11 +42,23 @@ def _validation_problem(error: RequestValidationError) -> Problem:
 
 
 def install_error_handlers(app: FastAPI, style: ErrorStyle) -> None:
-    def reply(request: Request, problem: Problem) -> JSONResponse:
+    def reply(
+        request: Request, problem: Problem, headers: dict[str, str] | None = None
+    ) -> JSONResponse:
         problem = Problem(
             problem.status, problem.message, problem.parameter, request_id(request), problem.details
         )
-        return JSONResponse(style.body(problem), status_code=problem.status)
+        return JSONResponse(style.body(problem), status_code=problem.status, headers=headers)
+
+    @app.exception_handler(AuthError)
+    async def unauthorized(request: Request, error: AuthError) -> JSONResponse:
+        challenge = f'Bearer error="invalid_token", error_description="{error}"'
+        return reply(request, Problem(401, str(error)), {"WWW-Authenticate": challenge})
+
+    @app.exception_handler(AllowanceExceeded)
+    async def exhausted(request: Request, error: AllowanceExceeded) -> JSONResponse:
+        headers = {**error.charge.headers(), "Retry-After": str(error.retry_after)}
+        return reply(request, Problem(429, str(error)), headers)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
@@ -90,6 +103,9 @@ def create_app(title: str, style: ErrorStyle, routers: Sequence[APIRouter]) -> F
         metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
         if response.status_code >= 500:
             metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+        allowance = getattr(request.state, "allowance", None)
+        if allowance is not None:
+            response.headers.update(allowance.headers())
         rid = request_id(request)
         if rid:
             response.headers["X-Request-Id"] = rid

@@ -6,9 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from omicsgate.auth import Caller, can_see, restricted_groups
 from omicsgate.settings import get_settings
 from omicsgate.storage import DataStore, InvalidRelease, ReleaseNotFound, get_store
 from omicsgate.web.errors import ApiError
+from omicsgate.web.security import CurrentCaller
 
 Store = Annotated[DataStore, Depends(get_store)]
 
@@ -24,17 +26,31 @@ def split_ids(raw: str, parameter: str) -> list[str]:
     return ids
 
 
+def visible_releases(store: DataStore, caller: Caller) -> list[str]:
+    """Complete releases the caller may see, oldest ID first."""
+    return [r for r in store.list_releases() if release_visible(store, r, caller)]
+
+
+def release_visible(store: DataStore, release: str, caller: Caller) -> bool:
+    return can_see(caller, restricted_groups(store.manifest(release).get("access")))
+
+
 def dataset_release(
     store: Store,
+    caller: CurrentCaller,
     dataset_id: Annotated[str | None, Query(alias="datasetId", max_length=64)] = None,
 ) -> str:
-    """The release named by ``datasetId``, or the current one."""
+    """The release named by ``datasetId``, or the current one. A release the caller may not
+    see is answered exactly as one that does not exist."""
     if dataset_id is None:
         return store.resolve(None)
     try:
-        return store.resolve(dataset_id)
-    except (ReleaseNotFound, InvalidRelease) as error:
-        raise ApiError(400, f"unknown dataset {dataset_id!r}", "datasetId") from error
+        release = store.resolve(dataset_id)
+    except (ReleaseNotFound, InvalidRelease):
+        release = None
+    if release is None or not release_visible(store, release, caller):
+        raise ApiError(400, f"unknown dataset {dataset_id!r}", "datasetId")
+    return release
 
 
 Release = Annotated[str, Depends(dataset_release)]

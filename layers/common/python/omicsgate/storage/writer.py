@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from omicsgate.storage import _layout, _tables
-from omicsgate.storage._errors import ReleaseExists
+from omicsgate.storage._errors import ReleaseExists, RestrictedRelease
 from omicsgate.storage._store import DataStore
 
 
@@ -23,8 +23,15 @@ class ReleaseWriter:
     ingestion of the same ID replaces.
     """
 
-    def __init__(self, store: DataStore, release_id: str, description: str = "") -> None:
+    def __init__(
+        self,
+        store: DataStore,
+        release_id: str,
+        description: str = "",
+        groups: frozenset[str] = frozenset(),
+    ) -> None:
         self.store = store
+        self.groups = groups
         self.release_id = _layout.check_release_id(release_id)
         self.description = description
         self.uri = _layout.release_uri(store.root, release_id)
@@ -69,6 +76,8 @@ class ReleaseWriter:
             "description": self.description,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "tables": self.tables,
+            # Empty groups: public. Otherwise only members of one of the groups see it.
+            "access": {"groups": sorted(self.groups)},
             **(extra or {}),
         }
         write_json_atomically(
@@ -88,6 +97,8 @@ def write_json_atomically(store: DataStore, uri: str, document: dict[str, Any]) 
 
 
 def publish(store: DataStore, release_id: str) -> None:
-    """Point the store at a complete release."""
+    """Point the store at a complete, public release (what anonymous callers see)."""
     store.resolve(release_id)  # refuses an incomplete or unknown release
+    if store.manifest(release_id).get("access", {}).get("groups"):
+        raise RestrictedRelease(f"release {release_id!r} is restricted: it cannot be current")
     write_json_atomically(store, _layout.pointer_uri(store.root), {"release": release_id})

@@ -1,0 +1,1 @@
+"""OpenGWAS API group (IEU OpenGWAS v4 shapes)."""
