@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
+from omicsgate.auth import reset_auth
 from omicsgate.ingest.demo import DemoFiles, write_demo
 from omicsgate.ingest.reference import ReferenceInputs
 from omicsgate.localapi.events import LocalContext, http_api_event, response_body
 from omicsgate.localapi.template import Template, load_handler, load_template
-from omicsgate.auth import reset_auth
 from omicsgate.storage import reset_store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -98,7 +98,9 @@ class Auth:
     def revoke(self, uid: str, at: int | None = None) -> UserRecord:
         """Refuse every token of ``uid`` issued before now (or ``at``)."""
         user = self.backend.get_user(uid) or UserRecord(uid, frozenset(), "standard")
-        revoked = UserRecord(user.uid, user.groups, user.tier, at or int(time.time()) + 1)
+        # Past every token issued so far, even those stamped at the previous watermark.
+        watermark = at or max(int(time.time()), user.valid_after) + 1
+        revoked = UserRecord(user.uid, user.groups, user.tier, watermark)
         self.backend.put_user(revoked)
         return revoked
 

@@ -53,12 +53,15 @@ def _thumbprint(jwk: dict[str, str]) -> str:
 
 
 def _write_jwks(auth_dir: str, jwk: dict[str, str]) -> None:
+    """Add the local key to jwks.json, keeping any other keys an operator put there."""
     path = os.path.join(auth_dir, JWKS_FILE)
-    document = {"keys": [jwk]}
+    document: dict[str, list[dict[str, str]]] = {"keys": []}
     if os.path.exists(path):
         with open(path, encoding="utf-8") as handle:
-            if json.load(handle) == document:
-                return
+            document = json.load(handle)
+    if jwk in document["keys"]:
+        return
+    document["keys"] = [k for k in document["keys"] if k.get("kid") != jwk["kid"]] + [jwk]
     with open(f"{path}.tmp", "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=2)
     os.replace(f"{path}.tmp", path)

@@ -1,0 +1,98 @@
+"""No endpoint shows a restricted dataset to an anonymous caller or to another group."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from omicsgate.ingest.demo import write_demo
+from tests.conftest import Caller, demo_inputs, use_store
+from tests.helpers import gtf_records
+from tests.leaks import PROBES, Probe, assert_invisible
+from tests.tokens import user_token
+
+pytestmark = pytest.mark.integration
+RESTRICTED = "cohort_a_private"
+DESCRIPTION = "Cohort A, consented for group use only"
+
+
+@pytest.fixture(scope="module")
+def restricted_release(local_data: str, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """A release only cohort-a may see, built beside the public demo release."""
+    from omicsgate.ingest.cli import ingest_reference
+    from omicsgate.storage import get_store
+
+    files = write_demo(str(tmp_path_factory.mktemp("private")), genes=60, seed=77)
+    use_store(local_data)
+    ingest_reference(
+        get_store(),
+        RESTRICTED,
+        demo_inputs(files),
+        progress=False,
+        description=DESCRIPTION,
+        groups=frozenset({"cohort-a"}),
+    )
+    private_genes = [g["gene_name"] for g in gtf_records(files.annotation, "gene")][6:10]
+    return [RESTRICTED, DESCRIPTION, *private_genes]
+
+
+@pytest.fixture
+def local(local_data: str) -> str:
+    use_store(local_data)
+    return local_data
+
+
+@pytest.mark.parametrize("probe", PROBES, ids=lambda p: p.path)
+@pytest.mark.parametrize("who", ["anonymous", "other group"])
+def test_restricted_release_is_invisible(
+    restricted_release: list[str], local: str, call: Caller, probe: Probe, who: str
+) -> None:
+    token = None if who == "anonymous" else user_token("olga", {"cohort-b"})
+    assert_invisible(call, probe, token, RESTRICTED, "no_such_release", restricted_release)
+
+
+def test_members_see_the_restricted_release(
+    restricted_release: list[str], local: str, call: Caller
+) -> None:
+    token = user_token("anna", {"cohort-a"})
+    from omicsgate.localapi.events import http_api_event
+
+    headers = {"authorization": f"Bearer {token}"}
+    status, body, _ = call.event(http_api_event("GET", "/api/v4/dataset", headers=headers))
+    assert status == 200
+    listed = {d["datasetId"]: d for d in body["dataset"]}
+    assert listed[RESTRICTED]["description"] == DESCRIPTION
+    assert listed[RESTRICTED]["current"] is False
+    gene = restricted_release[2]
+    query = f"geneId={gene}&datasetId={RESTRICTED}"
+    status, body, _ = call.event(http_api_event("GET", "/api/v4/gene", query, headers=headers))
+    assert status == 200 and [g["geneId"] for g in body["gene"]] == [gene]
+
+
+def test_a_restricted_release_cannot_become_current(
+    restricted_release: list[str], local: str
+) -> None:
+    from omicsgate.storage import RestrictedRelease, get_store
+    from omicsgate.storage.writer import publish
+
+    with pytest.raises(RestrictedRelease):
+        publish(get_store(), RESTRICTED)
+    assert get_store().current_release() != RESTRICTED
+
+
+def test_leak_check_catches_a_leak(
+    restricted_release: list[str], local: str, call: Caller, tmp_path: Path
+) -> None:
+    """The check itself can fail: the public release's own ID is a 'marker' it finds."""
+    from tests.conftest import DEMO_RELEASE
+
+    with pytest.raises(AssertionError):
+        assert_invisible(
+            call,
+            Probe("GET", "/api/v4/dataset"),
+            None,
+            RESTRICTED,
+            "no_such_release",
+            [DEMO_RELEASE],
+        )

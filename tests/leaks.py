@@ -1,0 +1,74 @@
+"""A shared leak check: restricted datasets must be invisible outside their groups.
+
+Every endpoint group registers probes here. A probe is a request template in which
+``{dataset}`` stands for a dataset ID. For each probe the check asks, as an anonymous
+caller and as a signed-in user of another group:
+
+- with the restricted dataset's ID: the answer must equal the answer for an ID that
+  does not exist (status and body, the echoed ID aside);
+- and no answer may contain any marker of the restricted dataset (ID, name, values)
+  beyond the ID the caller typed.
+
+Later groups add ``Probe`` entries to ``PROBES`` (and markers to their fixtures).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from omicsgate.localapi.events import http_api_event
+from tests.conftest import Caller
+
+
+@dataclass(frozen=True)
+class Probe:
+    method: str
+    path: str
+    query: str = ""
+
+    def event(self, dataset: str, token: str | None) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        return http_api_event(
+            self.method,
+            self.path.format(dataset=dataset),
+            self.query.format(dataset=dataset),
+            headers=headers,
+        )
+
+
+PROBES: list[Probe] = [
+    Probe("GET", "/api/v4/dataset"),
+    Probe("GET", "/api/v4/tissueInfo", "datasetId={dataset}"),
+    Probe("GET", "/api/v4/gene", "geneId=Eno1,Actb&datasetId={dataset}"),
+    Probe("GET", "/api/v4/exon", "geneId=Eno1&datasetId={dataset}"),
+    Probe("GET", "/api/v4/variant", "variantId=chr1:1583934&datasetId={dataset}"),
+    Probe("GET", "/gwas/user"),
+]
+
+
+def _normalised(body: Any, dataset: str) -> str:
+    text = json.dumps(body, sort_keys=True)
+    body_without_request_id = json.loads(text)
+    if isinstance(body_without_request_id, dict):
+        body_without_request_id.pop("requestId", None)
+    return json.dumps(body_without_request_id, sort_keys=True).replace(dataset, "<dataset>")
+
+
+def assert_invisible(
+    call: Caller, probe: Probe, token: str | None, restricted: str, missing: str, markers: list[str]
+) -> None:
+    if probe.path == "/gwas/user" and token is None:
+        return  # needs a token: nothing to see anonymously
+    secret = call.event(probe.event(restricted, token))
+    absent = call.event(probe.event(missing, token))
+    assert secret[0] == absent[0], (probe, secret[1])
+    assert _normalised(secret[1], restricted) == _normalised(absent[1], missing), probe
+    shown = (
+        json.dumps(secret[1]).replace(restricted, "")
+        if "{dataset}" in probe.query
+        else json.dumps(secret[1])
+    )
+    for marker in markers:
+        assert marker not in shown, (probe, marker)
