@@ -39,9 +39,13 @@ data: install
 	$(BIN)/omicsgate demo release
 
 serve: data
+	@echo "Anonymous calls work on public data. For a token (kept in .auth/, valid 14 days):"
+	@echo "  .venv/bin/omicsgate token issue --user alice --groups cohort-a"
+	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:$(PORT)/gwas/user"
 	$(BIN)/python -m omicsgate.localapi.server --template infra/template.yaml --port $(PORT)
 
 test: install $(SAM_VENV)/.installed
+	$(BIN)/ruff check layers functions tests benchmarks
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$(SAM_PATH)" $(BIN)/pytest -q
 
 test-unit: install

@@ -124,3 +124,39 @@ def test_layer_build_ships_the_package() -> None:
     makefile = (ROOT / "layers" / "common" / "Makefile").read_text()
     assert "build-CommonLayer" in makefile
     assert Path(ROOT / "layers" / "common" / "python" / "omicsgate" / "py.typed").exists()
+
+
+def _statements(function: dict) -> list[dict]:
+    found = []
+    for policy in function["Properties"].get("Policies", []):
+        if isinstance(policy, dict) and "Statement" in policy:
+            found.extend(policy["Statement"])
+    return found
+
+
+def test_functions_use_only_the_table_actions_they_need() -> None:
+    """GetItem (users, zero-cost allowance reads) and UpdateItem (atomic charge), on
+    the users table only; UpdateItem only on allowance counters, never on user records."""
+    functions = _resources("AWS::Serverless::Function")
+    for name, function in functions.items():
+        actions: dict[str, dict] = {}
+        for statement in _statements(function):
+            for action in (
+                [statement["Action"]]
+                if isinstance(statement["Action"], str)
+                else statement["Action"]
+            ):
+                if action.startswith("dynamodb:"):
+                    actions[action] = statement
+        assert set(actions) == {"dynamodb:GetItem", "dynamodb:UpdateItem"}, name
+        for statement in actions.values():
+            assert statement["Resource"] == {"GetAtt": "UsersTable.Arn"}, name
+        assert "allowance#*" in json.dumps(actions["dynamodb:UpdateItem"]["Condition"]), name
+
+
+def test_users_table_is_encrypted_with_expiring_counters() -> None:
+    (table,) = _resources("AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
+    assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
