@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from omicsgate.localapi.devtools import free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTION_DIR = ROOT / "functions" / "reference"
@@ -40,38 +38,6 @@ def setup_process_env() -> None:
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     if str(FUNCTION_DIR) not in sys.path:
         sys.path.insert(0, str(FUNCTION_DIR))
-
-
-def use_store(data_uri: str, endpoint: str | None = None) -> None:
-    """Point settings (and so the handler) at a data location, with a fresh store."""
-    from omicsgate.storage import reset_store
-
-    os.environ["OMICSGATE_DATA_URI"] = data_uri
-    if endpoint:
-        os.environ["OMICSGATE_S3_ENDPOINT"] = endpoint
-    else:
-        os.environ.pop("OMICSGATE_S3_ENDPOINT", None)
-    reset_store()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 @dataclass(frozen=True)
@@ -103,7 +69,7 @@ def moto_server(log_dir: str) -> Iterator[Moto]:
         )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        _wait_for_http(endpoint)
+        wait_for_http(endpoint)
         import boto3
 
         boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)

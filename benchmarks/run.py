@@ -19,9 +19,9 @@ from benchmarks.env import (
     moto_server,
     setup_process_env,
     start_demo_release,
-    use_store,
     wait_built,
 )
+from omicsgate.localapi.devtools import use_store
 
 COLD_TARGET = 1.5
 GENE = warm.Route("gene", "/api/v4/gene", "geneId=Eno1,Cd300lf")

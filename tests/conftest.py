@@ -5,24 +5,20 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from omicsgate.auth import reset_auth
 from omicsgate.ingest.demo import DemoFiles, write_demo
 from omicsgate.ingest.reference import ReferenceInputs
+from omicsgate.localapi.devtools import free_port, reset_settings, use_store, wait_for_http
 from omicsgate.localapi.events import LocalContext, http_api_event, response_body
 from omicsgate.localapi.template import Template, load_handler, load_template
-from omicsgate.storage import reset_store
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -41,26 +37,6 @@ os.environ.update(
     OMICSGATE_AUTH_DIR=tempfile.mkdtemp(prefix="omicsgate-auth-"),
 )
 os.environ.pop("AWS_PROFILE", None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")
@@ -97,22 +73,6 @@ def demo_files(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
 
 def demo_inputs(files: DemoFiles) -> ReferenceInputs:
     return ReferenceInputs(files.tissues, files.annotation, files.variants, files.gene_status)
-
-
-def reset_settings() -> None:
-    """Forget everything read from the environment (settings, store, auth)."""
-    reset_store()
-    reset_auth()
-
-
-def use_store(data_uri: str, endpoint: str | None = None) -> None:
-    """Point settings (and so every handler) at a data location."""
-    os.environ["OMICSGATE_DATA_URI"] = data_uri
-    if endpoint:
-        os.environ["OMICSGATE_S3_ENDPOINT"] = endpoint
-    else:
-        os.environ.pop("OMICSGATE_S3_ENDPOINT", None)
-    reset_settings()
 
 
 def build_release(
