@@ -28,7 +28,7 @@ def columns(rows: list[dict], names: Iterable[str]) -> dict[str, np.ndarray]:
     return {n: np.array([r[n] for r in rows]) for n in names}
 
 
-def write_tissues(writer: ReleaseWriter, path: str, progress: bool) -> set[str]:
+def write_tissues(writer: ReleaseWriter, path: str, progress: bool) -> list[str]:
     rows = list(read_table(path, TISSUE_COLUMNS, progress))
     seen: set[str] = set()
     for number, row in enumerate(rows):
@@ -46,12 +46,17 @@ def write_tissues(writer: ReleaseWriter, path: str, progress: bool) -> set[str]:
         ["tissueSiteDetailId"],
         columns(rows, ["tissueSiteDetailId", *ref.TISSUE_FIELDS[1:], "ordinal"]),
     )
-    return seen
+    return [row["tissueSiteDetailId"] for row in rows]
 
 
-def write_genes(writer: ReleaseWriter, genes: list[Gene]) -> None:
+def write_genes(
+    writer: ReleaseWriter, genes: list[Gene], tissues: list[str], status: GeneStatus
+) -> None:
+    """Genes with their per-tissue status folded in as one flag string per kind, in tissue
+    order: a portal reads the whole table at once, so one small array beats two."""
     rows = [
         {
+            **_status_flags(status.get(g.gene_id, {}), tissues),
             "gene_key": ref.gene_key(g.gene_id),
             "geneId": g.gene_id,
             "chromosome": g.chromosome,
@@ -87,19 +92,26 @@ def write_genes(writer: ReleaseWriter, genes: list[Gene]) -> None:
         writer.write_table(ref.EXONS, ["gene_key"], columns(exons, exons[0].keys()))
 
 
-def write_gene_status(
-    writer: ReleaseWriter, path: str, genes: set[str], tissues: set[str], progress: bool
-) -> None:
-    rows = []
+GeneStatus = dict[str, dict[str, tuple[bool, bool, bool]]]  # gene -> tissue -> flags
+
+
+def read_gene_status(path: str, genes: set[str], tissues: set[str], progress: bool) -> GeneStatus:
+    status: GeneStatus = {}
     for number, row in enumerate(read_table(path, GENE_STATUS_COLUMNS, progress), start=2):
         for name, known in (("geneId", genes), ("tissueSiteDetailId", tissues)):
             if row[name] not in known:
                 raise InputError(path, number, name, f"{row[name]!r} is not in the release")
-        rows.append(row)
-    if rows:
-        writer.write_table(
-            ref.GENE_STATUS, ["geneId", "tissueSiteDetailId"], columns(rows, GENE_STATUS_COLUMNS)
-        )
+        flags = (row["expressed"], row["testedEqtl"], row["eqtl"])
+        status.setdefault(row["geneId"], {})[row["tissueSiteDetailId"]] = flags
+    return status
+
+
+def _status_flags(by_tissue: dict[str, tuple[bool, bool, bool]], tissues: list[str]) -> dict:
+    flags = [by_tissue.get(t, (False, False, False)) for t in tissues]
+    return {
+        name: "".join("1" if f[i] else "0" for f in flags)
+        for i, name in enumerate(ref.STATUS_FLAGS)
+    }
 
 
 def write_variants(writer: ReleaseWriter, path: str, progress: bool) -> None:
@@ -128,7 +140,9 @@ def write_reference(writer: ReleaseWriter, inputs: ReferenceInputs, progress: bo
     genes = read_annotation(inputs.annotation, inputs.gene_id_attribute, progress)
     if not genes:
         raise InputError(inputs.annotation, 1, "feature", "no gene lines found")
-    write_genes(writer, genes)
+    status: GeneStatus = {}
     if inputs.gene_status:
-        write_gene_status(writer, inputs.gene_status, {g.gene_id for g in genes}, tissues, progress)
+        gene_ids = {g.gene_id for g in genes}
+        status = read_gene_status(inputs.gene_status, gene_ids, set(tissues), progress)
+    write_genes(writer, genes, tissues, status)
     write_variants(writer, inputs.variants, progress)

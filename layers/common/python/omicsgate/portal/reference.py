@@ -13,9 +13,10 @@ from omicsgate.storage import DataStore
 
 TISSUES = "tissues"
 GENES = "genes"
-GENE_STATUS = "gene_status"
 EXONS = "exons"
 VARIANTS = "variants"
+# Per-tissue status of a gene: one '0'/'1' per tissue, in tissue order.
+STATUS_FLAGS = ("expressedIn", "testedEqtlIn", "eqtlIn")
 
 TISSUE_FIELDS = (
     "tissueSiteDetailId",
@@ -66,10 +67,6 @@ def _tissue(row: Row) -> Row:
     return tissue
 
 
-Flags = tuple[bool, bool, bool]  # expressed, testedEqtl, eqtl
-_NO_FLAGS: Flags = (False, False, False)
-
-
 def _gene_index(store: DataStore, release: str) -> dict[str, Row]:
     def load() -> dict[str, Row]:
         rows = _sorted(_rows(store.read_all(release, GENES)))
@@ -78,35 +75,19 @@ def _gene_index(store: DataStore, release: str) -> dict[str, Row]:
     return store.memo(release, "geneIndex", load)
 
 
-def _gene_flags(store: DataStore, release: str) -> dict[str, dict[str, Flags]]:
-    def load() -> dict[str, dict[str, Flags]]:
-        if not store.has_array(release, GENE_STATUS):
-            return {}
-        by_gene: dict[str, dict[str, Flags]] = {}
-        for row in _rows(store.read_all(release, GENE_STATUS)):
-            flags = (bool(row["expressed"]), bool(row["testedEqtl"]), bool(row["eqtl"]))
-            by_gene.setdefault(row["geneId"], {})[row["tissueSiteDetailId"]] = flags
-        return by_gene
-
-    return store.memo(release, "geneFlags", load)
-
-
 def _with_status(store: DataStore, release: str, gene: Row) -> Row:
-    """A gene as served: its row plus one status per tissue, in tissue order."""
-    flags = _gene_flags(store, release).get(gene["geneId"], {})
-    status = []
-    for tissue in tissue_info(store, release):
-        tissue_id = tissue["tissueSiteDetailId"]
-        expressed, tested, eqtl = flags.get(tissue_id, _NO_FLAGS)
-        status.append(
-            {
-                "tissueSiteDetailId": tissue_id,
-                "expressed": expressed,
-                "testedEqtl": tested,
-                "eqtl": eqtl,
-            }
-        )
-    fields = {k: v for k, v in gene.items() if k != "ordinal"}
+    """A gene as served: its row, and its status flags unfolded into one item per tissue."""
+    flags = [gene[name] for name in STATUS_FLAGS]
+    status = [
+        {
+            "tissueSiteDetailId": tissue["tissueSiteDetailId"],
+            "expressed": flags[0][i] == "1",
+            "testedEqtl": flags[1][i] == "1",
+            "eqtl": flags[2][i] == "1",
+        }
+        for i, tissue in enumerate(tissue_info(store, release))
+    ]
+    fields = {k: v for k, v in gene.items() if k != "ordinal" and k not in STATUS_FLAGS}
     return {**fields, "hasEqtl": any(s["eqtl"] for s in status), "statusInTissue": status}
 
 
