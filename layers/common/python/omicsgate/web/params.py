@@ -13,6 +13,7 @@ from omicsgate.web.errors import ApiError
 from omicsgate.web.security import CurrentCaller
 
 Store = Annotated[DataStore, Depends(get_store)]
+MAX_ID_LENGTH = 128
 
 
 def split_ids(raw: str, parameter: str) -> list[str]:
@@ -23,6 +24,9 @@ def split_ids(raw: str, parameter: str) -> list[str]:
     limit = get_settings().max_ids
     if len(ids) > limit:
         raise ApiError(400, f"{len(ids)} IDs given, at most {limit} allowed", parameter)
+    too_long = next((i for i in ids if len(i) > MAX_ID_LENGTH), None)
+    if too_long is not None:
+        raise ApiError(400, f"an ID is longer than {MAX_ID_LENGTH} characters", parameter)
     return ids
 
 
