@@ -156,3 +156,10 @@ def test_failed_ingestion_on_s3_keeps_the_current_release(
         Bucket=BUCKET, Prefix="omicsgate/releases/s3v2/release.json"
     )
     assert keys.get("KeyCount", 0) == 0
+
+
+def test_stray_directories_under_releases_are_ignored(fresh_local: str) -> None:
+    (Path(fresh_local) / "releases" / ".DS_Store dir").mkdir()
+    (Path(fresh_local) / "releases" / "half_written").mkdir()
+    use_store(fresh_local)
+    assert get_store().list_releases() == [DEMO_RELEASE]

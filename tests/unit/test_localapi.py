@@ -41,7 +41,7 @@ def test_template_reader_finds_the_reference_routes() -> None:
 
 
 def test_s3_endpoint_override_uses_path_style() -> None:
-    settings = Settings("s3://b/p", "http://127.0.0.1:5000", "eu-west-1", 60, "x", 1000)
+    settings = Settings("s3://b/p", "http://127.0.0.1:5000", "eu-west-1", 60, 1000)
     config = tiledb_config(settings)
     assert config["vfs.s3.endpoint_override"] == "127.0.0.1:5000"
     assert config["vfs.s3.scheme"] == "http"

@@ -19,7 +19,6 @@ class Settings:
     s3_endpoint: str | None
     region: str
     release_ttl_seconds: float
-    service: str
     max_ids: int
     # Auth: tokens, users and the allowance.
     jwt_issuer: str = LOCAL_ISSUER
@@ -31,10 +30,6 @@ class Settings:
     tier_limits: tuple[tuple[str, int], ...] = ()
     anonymous_limit: int = 10_000
     allowance_window_seconds: int = 600
-
-    @property
-    def on_s3(self) -> bool:
-        return self.data_uri.startswith("s3://")
 
     def tier_limit(self, tier: str) -> int:
         limits = dict(self.tier_limits)
@@ -62,7 +57,6 @@ def get_settings() -> Settings:
         s3_endpoint=env.get("OMICSGATE_S3_ENDPOINT") or None,
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         release_ttl_seconds=float(env.get("OMICSGATE_RELEASE_TTL_SECONDS", "60")),
-        service=env.get("POWERTOOLS_SERVICE_NAME", "omicsgate"),
         max_ids=int(env.get("OMICSGATE_MAX_IDS", "1000")),
         jwt_issuer=env.get("OMICSGATE_JWT_ISSUER") or LOCAL_ISSUER,
         jwt_audience=env.get("OMICSGATE_JWT_AUDIENCE") or DEFAULT_AUDIENCE,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from omicsgate.settings import Settings, get_settings
 from omicsgate.storage import _layout
 from omicsgate.storage._context import tiledb_config
-from omicsgate.storage._errors import ReleaseNotFound, StoreUnavailable
+from omicsgate.storage._errors import InvalidRelease, ReleaseNotFound, StoreUnavailable
 
 if TYPE_CHECKING:
     import tiledb
@@ -113,7 +113,7 @@ class DataStore:
     def _is_complete(self, release_id: str) -> bool:
         try:
             self.resolve(release_id)
-        except (ReleaseNotFound, ValueError):
+        except (ReleaseNotFound, InvalidRelease):
             return False
         return True
 
@@ -121,9 +121,6 @@ class DataStore:
 
     def array_uri(self, release_id: str, name: str) -> str:
         return _layout.join(_layout.release_uri(self.root, release_id), name)
-
-    def has_array(self, release_id: str, name: str) -> bool:
-        return name in self.manifest(release_id).get("tables", {})
 
     def array(self, release_id: str, name: str) -> tiledb.Array:
         """An open read handle, kept for the life of the container."""

@@ -51,16 +51,5 @@ class MessageErrors:
         return body
 
 
-class CodeMessageErrors:
-    """GA4GH TRS: ``{"code": status, "message": ...}``."""
-
-    def body(self, problem: Problem) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": problem.status, "message": problem.message}
-        if problem.request_id:
-            body["requestId"] = problem.request_id
-        return body
-
-
 GTEX = GtexErrors()
 MESSAGE = MessageErrors()
-CODE_MESSAGE = CodeMessageErrors()
