@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -42,6 +43,14 @@ def ingest_args(release: str, files: DemoFiles, **override: str) -> list[str]:
     for name, path in paths.items():
         args += [f"--{name}", path]
     return args
+
+
+@pytest.fixture
+def free_port_endpoint() -> str:
+    """An endpoint nothing listens on."""
+    from omicsgate.localapi.devtools import free_port
+
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @pytest.fixture
@@ -163,3 +172,30 @@ def test_stray_directories_under_releases_are_ignored(fresh_local: str) -> None:
     (Path(fresh_local) / "releases" / "half_written").mkdir()
     use_store(fresh_local)
     assert get_store().list_releases() == [DEMO_RELEASE]
+
+
+def test_a_broken_store_answers_json_not_a_stack_trace(fresh_local: str, call: Caller) -> None:
+    root = Path(fresh_local)
+    shutil.rmtree(root / "releases" / DEMO_RELEASE / "tissues")  # an array gone missing
+    use_store(fresh_local)
+    status, body = call.get("/api/v4/tissueInfo")
+    assert status == 503
+    assert body["detail"] == "data store unavailable, retry later"
+
+    (root / "current.json").write_text("{not json")  # a corrupt pointer: a bug, not a 4xx
+    use_store(fresh_local)
+    from omicsgate.localapi.events import LocalContext, http_api_event
+
+    event = http_api_event("GET", "/api/v4/gene", "geneId=Eno1")
+    response = call.handler_for("ReferenceFunction")(event, LocalContext())
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 500
+    assert body["requestId"] == event["requestContext"]["requestId"]
+    assert "Traceback" not in response["body"] and "JSONDecodeError" not in response["body"]
+
+
+def test_an_unreachable_s3_endpoint_is_a_503(call: Caller, free_port_endpoint: str) -> None:
+    use_store("s3://nowhere/omicsgate", free_port_endpoint)
+    status, body = call.get("/api/v4/tissueInfo")
+    assert status == 503
+    assert "unavailable" in body["detail"]
