@@ -67,7 +67,7 @@ class ReleaseWriter:
         )
         self.tables[name]["rows"] += len(next(iter(columns.values())))
 
-    def commit(self, make_current: bool = True, extra: dict[str, Any] | None = None) -> None:
+    def commit(self, make_current: bool = True) -> None:
         for name in self.tables:
             _tables.consolidate(self.table_uri(name), self.store.ctx)
         manifest = {
@@ -78,7 +78,6 @@ class ReleaseWriter:
             "tables": self.tables,
             # Empty groups: public. Otherwise only members of one of the groups see it.
             "access": {"groups": sorted(self.groups)},
-            **(extra or {}),
         }
         write_json_atomically(
             self.store, _layout.manifest_uri(self.store.root, self.release_id), manifest
