@@ -6,6 +6,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -125,3 +126,38 @@ def test_rs256_keys_from_the_jwks_are_accepted(backend: str, call: Caller) -> No
     confused = signed(claims("carol"), kid="rsa-1", key=local_key()[0], algorithm="ES256")
     status, body, _ = get(call, "/gwas/user", f"Bearer {confused}")
     assert status == 401 and "does not match its key" in body["message"]
+
+
+def test_keys_are_fetched_from_a_jwks_url(backend: str, call: Caller, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """In AWS the keys come from the issuer's JWKS URL (Cognito's .well-known/jwks.json)."""
+    import functools
+    import http.server
+    import threading
+
+    from omicsgate.localapi.devtools import reset_settings
+
+    key, kid = local_key()
+    jwks = os.path.join(get_auth().settings.auth_dir, "jwks.json")
+    (tmp_path / ".well-known").mkdir()
+    (tmp_path / ".well-known" / "jwks.json").write_text(Path(jwks).read_text())
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
+    os.environ.update(OMICSGATE_JWKS_URL=url, OMICSGATE_AUTH_DIR=str(tmp_path / "empty"))
+    reset_settings()
+    try:
+        token = signed(claims("dave"), kid=kid, key=key)  # the key the URL publishes
+        status, body, _ = get(call, "/gwas/user", f"Bearer {token}")
+        assert status == 200, body
+        stranger = signed(claims("dave"), kid="rotated-away", key=key)
+        assert get(call, "/gwas/user", f"Bearer {stranger}")[1]["message"].endswith("(kid)")
+        server.shutdown()
+        server.server_close()
+        reset_settings()  # a new container, and the issuer is down: 503, not 401 or 500
+        status, body, _ = get(call, "/gwas/user", f"Bearer {token}")
+        assert status == 503 and "retry later" in body["message"]
+    finally:
+        del os.environ["OMICSGATE_JWKS_URL"]
+        os.environ["OMICSGATE_AUTH_DIR"] = os.path.dirname(jwks)
+        reset_settings()

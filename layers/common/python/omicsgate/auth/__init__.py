@@ -6,7 +6,7 @@ container). Heavy imports (jwt, boto3, sqlite3) happen inside the backends.
 """
 
 from omicsgate.auth._access import ANONYMOUS_UID, Caller, can_see, restricted_groups
-from omicsgate.auth._errors import AllowanceExceeded, AuthError
+from omicsgate.auth._errors import AllowanceExceeded, AuthError, KeysUnavailable
 from omicsgate.auth._service import Auth, get_auth, reset_auth
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Auth",
     "AuthError",
     "Caller",
+    "KeysUnavailable",
     "can_see",
     "get_auth",
     "reset_auth",

@@ -7,6 +7,10 @@ class AuthError(Exception):
     """A missing, malformed, invalid or revoked token: answered 401 with the reason."""
 
 
+class KeysUnavailable(Exception):
+    """The issuer's signing keys cannot be fetched: tokens cannot be checked (503)."""
+
+
 @dataclass(frozen=True)
 class Charge:
     """The state of a caller's allowance after a charge (or a refusal)."""

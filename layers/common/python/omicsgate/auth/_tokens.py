@@ -9,7 +9,7 @@ from typing import Any
 
 import jwt
 
-from omicsgate.auth._errors import AuthError
+from omicsgate.auth._errors import AuthError, KeysUnavailable
 
 ALGORITHMS = ("RS256", "ES256")
 _KEY_FAMILY = {"RS256": "RSA", "ES256": "EC"}
@@ -42,8 +42,11 @@ class JwksKeys:
         import urllib.request
 
         assert self.url is not None
-        with urllib.request.urlopen(self.url, timeout=5) as response:
-            return dict(json.load(response))
+        try:
+            with urllib.request.urlopen(self.url, timeout=5) as response:
+                return dict(json.load(response))
+        except (OSError, ValueError) as error:
+            raise KeysUnavailable(f"cannot fetch signing keys: {error}") from error
 
     def _read_file(self) -> dict[str, Any]:
         with open(self.path, encoding="utf-8") as handle:

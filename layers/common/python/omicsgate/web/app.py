@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from mangum import Mangum
 from starlette.exceptions import HTTPException
 
-from omicsgate.auth import AllowanceExceeded, AuthError
+from omicsgate.auth import AllowanceExceeded, AuthError, KeysUnavailable
 from omicsgate.storage import InvalidRelease, ReleaseNotFound, StoreUnavailable
 from omicsgate.web.errors import ApiError, ErrorStyle, Problem
 
@@ -83,6 +83,11 @@ def install_error_handlers(app: FastAPI, style: ErrorStyle) -> None:
     async def unavailable(request: Request, error: StoreUnavailable) -> JSONResponse:
         logger.exception("data store unavailable")
         return reply(request, Problem(503, "data store unavailable, retry later"))
+
+    @app.exception_handler(KeysUnavailable)
+    async def no_keys(request: Request, error: KeysUnavailable) -> JSONResponse:
+        logger.exception("token signing keys unavailable")
+        return reply(request, Problem(503, "cannot check tokens right now, retry later"))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
