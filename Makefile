@@ -6,6 +6,7 @@ PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) \
                       $(shell command -v python3.12 2>/dev/null) python3)
 VENV := .venv
 BIN := $(VENV)/bin
+TYPED := layers/common/python/omicsgate $(wildcard functions/*/*_api) benchmarks
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_PATH := $(dir $(PYTHON)):$(PATH)
@@ -46,6 +47,7 @@ serve: data
 
 test: install $(SAM_VENV)/.installed
 	$(BIN)/ruff check layers functions tests benchmarks
+	$(BIN)/mypy $(TYPED)
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$(SAM_PATH)" $(BIN)/pytest -q
 
 test-unit: install
@@ -56,7 +58,7 @@ lint: install
 	$(BIN)/ruff format --check layers functions tests benchmarks
 
 typecheck: install
-	$(BIN)/mypy layers/common/python/omicsgate
+	$(BIN)/mypy $(TYPED)
 
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint --template-file infra/template.yaml
