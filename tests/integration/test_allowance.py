@@ -19,14 +19,24 @@ from tests.conftest import ROOT, Caller, free_port, reset_settings, wait_for_htt
 from tests.tokens import user_token
 
 pytestmark = pytest.mark.integration
+WINDOW = 86_400
 
 
 @pytest.fixture
 def small_tiers(backend: str) -> Iterator[None]:
-    os.environ.update(OMICSGATE_TIERS="standard=5,trusted=50", OMICSGATE_ANONYMOUS_LIMIT="3")
+    # A day-long window: a test cannot straddle two windows (except at midnight UTC).
+    os.environ.update(
+        OMICSGATE_TIERS="standard=5,trusted=50",
+        OMICSGATE_ANONYMOUS_LIMIT="3",
+        OMICSGATE_ALLOWANCE_WINDOW_SECONDS=str(WINDOW),
+    )
     reset_settings()
     yield
-    for name in ("OMICSGATE_TIERS", "OMICSGATE_ANONYMOUS_LIMIT"):
+    for name in (
+        "OMICSGATE_TIERS",
+        "OMICSGATE_ANONYMOUS_LIMIT",
+        "OMICSGATE_ALLOWANCE_WINDOW_SECONDS",
+    ):
         os.environ.pop(name)
     reset_settings()
 
@@ -51,7 +61,7 @@ def test_each_charged_response_announces_the_allowance(small_tiers: None, call: 
         status, _, headers = request(call, "/api/v4/tissueInfo", token=token)
         assert status == 200
         assert headers["x-allowance-limit"] == "50"
-        assert int(headers["x-allowance-reset"]) % 600 == 0
+        assert int(headers["x-allowance-reset"]) % WINDOW == 0
         remaining.append(int(headers["x-allowance-remaining"]))
     assert remaining[1] == remaining[0] - 1 and remaining[2] == remaining[1] - 1
 
@@ -75,7 +85,7 @@ def test_exhausted_allowance_gets_429_with_retry_after(small_tiers: None, call: 
     status, body, headers = request(call, "/api/v4/tissueInfo", token=token)
     assert status == 429
     assert headers["x-allowance-remaining"] == "0"
-    assert 1 <= int(headers["retry-after"]) <= 600
+    assert 1 <= int(headers["retry-after"]) <= WINDOW
     assert "Allowance: 5" in body["detail"] and "costs 1" in body["detail"]
     assert f"after {headers['retry-after']} seconds" in body["detail"]
 
@@ -122,12 +132,18 @@ def dynamodb_users(dynamodb_endpoint: str, local_data: str) -> Iterator[Any]:
         OMICSGATE_USERS_TABLE=table,
         OMICSGATE_DYNAMODB_ENDPOINT=moto_endpoint,
         OMICSGATE_TIERS="standard=25",
+        OMICSGATE_ALLOWANCE_WINDOW_SECONDS=str(WINDOW),
         OMICSGATE_DATA_URI=local_data,
     )
     os.environ.pop("OMICSGATE_S3_ENDPOINT", None)
     reset_settings()
     yield client, table
-    for name in ("OMICSGATE_USERS_TABLE", "OMICSGATE_DYNAMODB_ENDPOINT", "OMICSGATE_TIERS"):
+    for name in (
+        "OMICSGATE_USERS_TABLE",
+        "OMICSGATE_DYNAMODB_ENDPOINT",
+        "OMICSGATE_TIERS",
+        "OMICSGATE_ALLOWANCE_WINDOW_SECONDS",
+    ):
         os.environ.pop(name)
     reset_settings()
 
