@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from omicsgate.ingest.demo import DemoFiles, write_demo
+from omicsgate.ingest.demo import DEMO_RELEASE, DemoFiles, write_demo
 from omicsgate.ingest.reference import ReferenceInputs
 from omicsgate.localapi.devtools import free_port, reset_settings, use_store, wait_for_http
 from omicsgate.localapi.events import LocalContext, http_api_event, response_body
@@ -23,7 +23,6 @@ from omicsgate.localapi.template import Template, load_handler, load_template
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 TEMPLATE = ROOT / "infra" / "template.yaml"
-DEMO_RELEASE = "ratgtex_v4_demo"
 BUCKET = "omicsgate-test"
 
 os.environ.update(

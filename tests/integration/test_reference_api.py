@@ -143,6 +143,8 @@ def test_bad_input_gets_a_json_4xx_naming_the_parameter(
 
 def test_dataset_id_names_the_release(backend: str, call: Caller) -> None:
     default = call.get("/api/v4/tissueInfo")
+    dataset_ids = {t["datasetId"] for t in default[1]["tissueInfo"]}
+    assert dataset_ids == {DEMO_RELEASE}  # what tissueInfo says is what datasetId takes
     chosen = call.get("/api/v4/tissueInfo", f"datasetId={DEMO_RELEASE}")
     assert chosen == default
     assert chosen[0] == 200

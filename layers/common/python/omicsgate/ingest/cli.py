@@ -16,6 +16,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
+from omicsgate.ingest.demo import DEMO_RELEASE
 from omicsgate.ingest.errors import InputError
 from omicsgate.settings import get_settings
 from omicsgate.storage import (
@@ -26,8 +27,6 @@ from omicsgate.storage import (
     RestrictedRelease,
 )
 from omicsgate.storage.writer import ReleaseWriter, publish
-
-DEMO_RELEASE = "ratgtex_v4_demo"
 
 
 def _store(data_uri: str | None) -> DataStore:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from omicsgate.portal.reference import TISSUE_FIELDS
 
+DEMO_RELEASE = "ratgtex_v4_demo"
 # (ID, detail, site, colour) as RatGTEx v4 lists them.
 TISSUES = [
     ("Adipose", "Adipose", "Adipose", "e41a1c"),
@@ -214,8 +215,8 @@ def _write_tissues(path: str, rng: random.Random, counts: dict[str, tuple[int, i
                 tissue_id,
                 colour,
                 rgb,
-                "ratgtex_v4_demo",
-                "ratgtex_v4",
+                f"{DEMO_RELEASE}_round1",
+                DEMO_RELEASE,  # tissueInfo's datasetId is what ?datasetId= takes
                 samples,
                 samples - rng.randint(0, 5),
                 expressed,
