@@ -103,7 +103,8 @@ def create_app(title: str, style: ErrorStyle, routers: Sequence[APIRouter]) -> F
         app.include_router(router)
 
     @app.middleware("http")
-    async def count_requests(request: Request, call_next: Callable[..., Any]) -> Any:
+    async def metrics_and_headers(request: Request, call_next: Callable[..., Any]) -> Any:
+        """Count the request; add the allowance and request-id headers to any response."""
         response = await call_next(request)
         metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
         if response.status_code >= 500:
