@@ -16,8 +16,9 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
-from omicsgate.ingest.demo import DEMO_RELEASE
+from omicsgate.ingest.demo import DEMO_RELEASE, write_demo
 from omicsgate.ingest.errors import InputError
+from omicsgate.ingest.reference import ReferenceInputs, write_reference
 from omicsgate.settings import get_settings
 from omicsgate.storage import (
     DataStore,
@@ -36,31 +37,31 @@ def _store(data_uri: str | None) -> DataStore:
     return DataStore(settings)
 
 
+def _groups(text: str) -> frozenset[str]:
+    """``a, b`` -> {"a", "b"}: the --groups option of ingest and token issue."""
+    return frozenset(g.strip() for g in text.split(",") if g.strip())
+
+
 def ingest_reference(
     store: DataStore,
     release: str,
-    inputs: object,
+    inputs: ReferenceInputs,
     progress: bool,
     make_current: bool = True,
     description: str = "",
     groups: frozenset[str] = frozenset(),
 ) -> None:
-    from omicsgate.ingest.reference import ReferenceInputs, write_reference
-
-    assert isinstance(inputs, ReferenceInputs)
     with ReleaseWriter(store, release, description, groups) as writer:
         write_reference(writer, inputs, progress)
         writer.commit(make_current=make_current and not groups)
 
 
 def _cmd_ingest_reference(args: argparse.Namespace) -> int:
-    from omicsgate.ingest.reference import ReferenceInputs
-
     inputs = ReferenceInputs(
         args.tissues, args.annotation, args.variants, args.gene_status, args.gene_id_attribute
     )
     store = _store(args.data_uri)
-    groups = frozenset(g.strip() for g in args.groups.split(",") if g.strip())
+    groups = _groups(args.groups)
     current = not (args.no_current or groups)
     ingest_reference(store, args.release, inputs, not args.quiet, current, args.description, groups)
     state = "current" if current else "not current"
@@ -69,7 +70,6 @@ def _cmd_ingest_reference(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo_files(args: argparse.Namespace) -> int:
-    from omicsgate.ingest.demo import write_demo
 
     files = write_demo(args.directory, genes=args.genes, seed=args.seed)
     print("\n".join(dataclasses.astuple(files)))
@@ -78,9 +78,6 @@ def _cmd_demo_files(args: argparse.Namespace) -> int:
 
 def _cmd_demo_release(args: argparse.Namespace) -> int:
     """Build the demo release once; later runs reuse it."""
-    from omicsgate.ingest.demo import write_demo
-    from omicsgate.ingest.reference import ReferenceInputs
-
     store = _store(args.data_uri)
     try:
         print(f"current release: {store.current_release()} at {store.root}")
@@ -128,7 +125,7 @@ def _cmd_token(args: argparse.Namespace) -> int:
         return 0
     from omicsgate.localapi.tokens import issue_token
 
-    groups = frozenset(g.strip() for g in args.groups.split(",") if g.strip())
+    groups = _groups(args.groups)
     print(issue_token(auth, args.user, groups, args.tier, args.days * 24 * 3600))
     return 0
 
