@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from omicsgate.ingest.errors import InputError
-from omicsgate.ingest.textfile import numbered_lines
+from omicsgate.ingest.textfile import numbered_lines, parse_position
 
 _GTF_ATTRIBUTE = re.compile(r'\s*([^\s;]+)\s+(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))\s*;?')
 GENE_FEATURES = {"gene", "ncRNA_gene", "pseudogene"}
@@ -85,7 +85,7 @@ def _features(path: str, progress: bool) -> Iterator[Feature]:
         if len(cells) != 9:
             raise InputError(path, number, "columns", f"{len(cells)} columns, GTF/GFF has 9")
         start, end = (
-            _position(path, number, name, cells[i]) for name, i in (("start", 3), ("end", 4))
+            parse_position(path, number, name, cells[i]) for name, i in (("start", 3), ("end", 4))
         )
         if end < start:
             raise InputError(path, number, "end", f"end {end} is before start {start}")
@@ -93,12 +93,6 @@ def _features(path: str, progress: bool) -> Iterator[Feature]:
             raise InputError(path, number, "strand", f"{cells[6]!r} is not + or -")
         attributes = (_gff3_attributes if gff3 else _gtf_attributes)(path, number, cells[8])
         yield Feature(number, cells[0], cells[2], start, end, cells[6], attributes)
-
-
-def _position(path: str, line: int, name: str, text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise InputError(path, line, name, f"{text!r} is not a 1-based position")
-    return int(text)
 
 
 def _gtf_attributes(path: str, line: int, text: str) -> dict[str, str]:
@@ -136,6 +130,11 @@ class _Builder:
         self.exon_counts: dict[str, int] = {}
 
     def add_gene(self, feature: Feature, source_id: str, served_id: str, description: str) -> None:
+        if not served_id.isascii():
+            # Gene IDs are keys of the genes array, which takes ASCII only.
+            raise InputError(
+                self.path, feature.line, self.id_attribute, f"{served_id!r} is not ASCII"
+            )
         key = served_id.lower()
         if key in self.served_ids:
             raise InputError(
@@ -173,10 +172,8 @@ class _Builder:
         if number is None:
             self.exon_counts[transcript] = self.exon_counts.get(transcript, 0) + 1
             rank = self.exon_counts[transcript]
-        elif number.isdigit():
-            rank = int(number)
         else:
-            raise InputError(self.path, feature.line, "exon_number", f"{number!r} is not a number")
+            rank = parse_position(self.path, feature.line, "exon_number", number, "a number")
         gene.exons.append(
             Exon(
                 transcript,

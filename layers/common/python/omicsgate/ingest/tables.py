@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from omicsgate.ingest.errors import InputError
-from omicsgate.ingest.textfile import numbered_lines
+from omicsgate.ingest.textfile import MAX_COUNT, numbered_lines
 from omicsgate.portal.reference import TISSUE_FIELDS
 
 Parser = Callable[[str], Any]
@@ -23,10 +23,15 @@ def as_bool(text: str) -> bool:
 
 
 def as_count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(f"{value} is negative")
-    return value
+    digits = text.strip()
+    if not (digits.removeprefix("-").isascii() and digits.removeprefix("-").isdigit()):
+        raise ValueError(f"{text!r} is not a count")
+    if digits.startswith("-"):
+        raise ValueError(f"{digits} is negative")
+    # Length first: int() refuses strings of thousands of digits.
+    if len(digits.lstrip("0")) > len(str(MAX_COUNT)) or int(digits) > MAX_COUNT:
+        raise ValueError(f"{digits[:30]} is larger than {MAX_COUNT}")
+    return int(digits)
 
 
 def as_text(text: str) -> str:

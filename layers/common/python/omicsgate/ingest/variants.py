@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from omicsgate.ingest.errors import InputError
-from omicsgate.ingest.textfile import numbered_lines
+from omicsgate.ingest.textfile import numbered_lines, parse_position
 
 _ALLELE = re.compile(r"[ACGTNacgtn]+|\*|<[^>]+>")
 
@@ -47,11 +47,13 @@ def _sites(path: str, number: int, line: str) -> list[Site]:
     if len(cells) < 8:
         raise InputError(path, number, "columns", f"{len(cells)} columns, VCF needs 8")
     chromosome, pos, _, ref, alts = cells[:5]
-    if not pos.isdigit() or int(pos) < 1:
-        raise InputError(path, number, "POS", f"{pos!r} is not a 1-based position")
+    if not chromosome or not chromosome.isascii():
+        # Chromosomes are keys of the variants array, which takes ASCII only.
+        raise InputError(path, number, "CHROM", f"{chromosome!r} is not an ASCII name")
+    position = parse_position(path, number, "POS", pos)
     if not _ALLELE.fullmatch(ref) or ref == "*":
         raise InputError(path, number, "REF", f"{ref!r} is not a reference allele")
     for alt in alts.split(","):
         if not _ALLELE.fullmatch(alt):
             raise InputError(path, number, "ALT", f"{alt!r} is not an allele")
-    return [Site(chromosome, int(pos), ref, alt) for alt in alts.split(",")]
+    return [Site(chromosome, position, ref, alt) for alt in alts.split(",")]
