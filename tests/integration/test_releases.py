@@ -86,6 +86,18 @@ def test_malformed_file_names_file_line_and_field_and_keeps_the_release(
     assert call.get("/api/v4/tissueInfo", "datasetId=v2")[0] == 400
 
 
+def attempts(data_uri: str, release: str) -> list[Path]:
+    return sorted((Path(data_uri) / "releases" / release / "attempts").glob("*"))
+
+
+def age_lease(attempt: Path, seconds: float) -> None:
+    """What a lease looks like once its writer has been gone for ``seconds``."""
+    lease = attempt / "lease.json"
+    document = json.loads(lease.read_text())
+    document["heartbeat"] -= seconds
+    lease.write_text(json.dumps(document))
+
+
 def test_killed_ingestion_leaves_the_current_release_serving(
     fresh_local: str, tmp_path: Path, call: Caller
 ) -> None:
@@ -95,13 +107,15 @@ def test_killed_ingestion_leaves_the_current_release_serving(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    partial = Path(fresh_local) / "releases" / "v2" / "tissues"
     deadline = time.monotonic() + 120
-    while not partial.exists() and process.poll() is None and time.monotonic() < deadline:
+    while process.poll() is None and time.monotonic() < deadline:
+        if any((a / "tissues").exists() for a in attempts(fresh_local, "v2")):
+            break
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert partial.exists(), "the ingestion was not caught mid-way"
+    [partial] = attempts(fresh_local, "v2")
+    assert (partial / "tissues").exists(), "the ingestion was not caught mid-way"
     assert not (Path(fresh_local) / "releases" / "v2" / "release.json").exists()
 
     use_store(fresh_local)
@@ -111,12 +125,23 @@ def test_killed_ingestion_leaves_the_current_release_serving(
     assert status == 200 and len(body["tissueInfo"]) == 13
     assert call.get("/api/v4/gene", "datasetId=v2&geneId=Eno1")[0] == 400
 
-    # The same ID can be ingested again: the leftovers are replaced, then it is current.
+    # Its lease is fresh: prune cannot tell it from a live writer and keeps it.
+    kept = run_cli("--data-uri", fresh_local, "releases", "prune")
+    assert kept.returncode == 0 and "nothing to prune" in kept.stdout
+    assert partial.exists()
+    # Once the lease has aged past the grace period, the writer is known dead.
+    age_lease(partial, 3600)
+    pruned = run_cli("--data-uri", fresh_local, "releases", "prune")
+    assert pruned.returncode == 0 and partial.name in pruned.stdout
+    assert not partial.exists()
+
+    # The same ID can be ingested again, and is then current.
     shutil.rmtree(tmp_path / "big")
     small = write_demo(str(tmp_path / "small"), genes=50, seed=6)
     assert run_cli("--data-uri", fresh_local, *ingest_args("v2", small)).returncode == 0
     use_store(fresh_local)
     assert get_store().current_release() == "v2"
+    assert len(attempts(fresh_local, "v2")) == 1
 
 
 def test_older_releases_stay_selectable_by_dataset_id(
@@ -174,24 +199,181 @@ def test_stray_directories_under_releases_are_ignored(fresh_local: str) -> None:
     assert get_store().list_releases() == [DEMO_RELEASE]
 
 
-def test_a_broken_store_answers_json_not_a_stack_trace(fresh_local: str, call: Caller) -> None:
-    root = Path(fresh_local)
-    shutil.rmtree(root / "releases" / DEMO_RELEASE / "tissues")  # an array gone missing
+def test_a_missing_array_is_a_503(fresh_local: str, call: Caller) -> None:
+    [attempt] = attempts(fresh_local, DEMO_RELEASE)
+    shutil.rmtree(attempt / "exons")
     use_store(fresh_local)
-    status, body = call.get("/api/v4/tissueInfo")
+    status, body = call.get("/api/v4/exon", "geneId=Eno1")
     assert status == 503
     assert body["detail"] == "data store unavailable, retry later"
 
-    (root / "current.json").write_text("{not json")  # a corrupt pointer: a bug, not a 4xx
+
+@pytest.mark.parametrize("damage", ["{not json", "[]", '{"release": "../etc"}', ""])
+def test_a_damaged_pointer_is_a_503_and_the_cli_names_it(
+    fresh_local: str, call: Caller, damage: str
+) -> None:
+    pointer = Path(fresh_local) / "current.json"
+    pointer.write_text(damage)
     use_store(fresh_local)
     from omicsgate.localapi.events import LocalContext, http_api_event
 
     event = http_api_event("GET", "/api/v4/gene", "geneId=Eno1")
     response = call.handler_for("ReferenceFunction")(event, LocalContext())
     body = json.loads(response["body"])
-    assert response["statusCode"] == 500
+    assert response["statusCode"] == 503
+    assert body["detail"] == "data store unavailable, retry later"
     assert body["requestId"] == event["requestContext"]["requestId"]
-    assert "Traceback" not in response["body"] and "JSONDecodeError" not in response["body"]
+
+    listed = run_cli("--data-uri", fresh_local, "releases", "list")
+    assert listed.returncode == 2
+    assert f"{pointer} is damaged" in listed.stderr
+    assert f"  {DEMO_RELEASE}" in listed.stdout  # the releases are still listed
+    assert "Traceback" not in listed.stderr
+    # Publishing a release repairs the pointer.
+    fixed = run_cli("--data-uri", fresh_local, "releases", "publish", DEMO_RELEASE)
+    assert fixed.returncode == 0
+    assert fixed.stdout.strip() == f"release {DEMO_RELEASE} is now current (was none)"
+    use_store(fresh_local)
+    assert call.get("/api/v4/gene", "geneId=Eno1")[0] == 200
+
+
+def test_a_damaged_manifest_is_a_503_and_the_cli_names_it(
+    fresh_local: str, tmp_path: Path, call: Caller
+) -> None:
+    other = write_demo(str(tmp_path / "other"), genes=40, seed=9)
+    assert run_cli("--data-uri", fresh_local, *ingest_args("v2", other)).returncode == 0
+    assert run_cli("--data-uri", fresh_local, "releases", "publish", DEMO_RELEASE).returncode == 0
+    manifest = Path(fresh_local) / "releases" / "v2" / "release.json"
+    manifest.write_text('{"release": "v2"}')  # no tables
+    use_store(fresh_local)
+    assert call.get("/api/v4/gene", "geneId=Eno1&datasetId=v2")[0] == 503
+    assert call.get("/api/v4/dataset")[0] == 503
+    assert call.get("/api/v4/gene", "geneId=Eno1")[0] == 200  # the current release serves
+
+    listed = run_cli("--data-uri", fresh_local, "releases", "list")
+    assert listed.returncode == 2
+    assert f"{manifest} is damaged: no 'tables' object" in listed.stderr
+    assert listed.stdout.splitlines() == [f"* {DEMO_RELEASE}"]
+
+
+def test_concurrent_ingests_of_one_release_leave_one_whole_release(
+    fresh_local: str, tmp_path: Path, call: Caller
+) -> None:
+    """Three writers of one release ID at the same moment, trial after trial: exactly one
+    wins, the others fail saying why, and the release holds the winner's rows once."""
+    files = write_demo(str(tmp_path / "race"), genes=60, seed=12)
+    for trial in range(6):
+        release = f"race{trial}"
+        outcomes = race(3, ["--data-uri", fresh_local, *ingest_args(release, files)])
+        assert_one_winner(outcomes, release)
+        assert [a.name for a in attempts(fresh_local, release)] == [
+            json.loads((Path(fresh_local) / "releases" / release / "release.json").read_text())[
+                "data"
+            ].split("/")[-1]
+        ]
+        use_store(fresh_local)
+        assert get_store().current_release() == release
+        assert_release_whole(call, release, files)
+
+
+def test_concurrent_ingests_on_s3_leave_one_whole_release(
+    moto_endpoint: str, s3_data: str, tmp_path: Path, call: Caller
+) -> None:
+    files = write_demo(str(tmp_path / "race"), genes=60, seed=12)
+    env = {"OMICSGATE_S3_ENDPOINT": moto_endpoint}
+    for trial in range(2):
+        release = f"s3race{trial}"
+        args = ["--data-uri", s3_data, *ingest_args(release, files), "--no-current"]
+        assert_one_winner(race(3, args, env), release)
+        use_store(s3_data, moto_endpoint)
+        assert_release_whole(call, release, files)
+
+
+def race(
+    writers: int, args: list[str], env: dict[str, str] | None = None
+) -> list[subprocess.CompletedProcess[str]]:
+    processes = [
+        subprocess.Popen(
+            [*CLI, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        for _ in range(writers)
+    ]
+    outcomes = []
+    for process in processes:
+        out, err = process.communicate(timeout=300)
+        outcomes.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    return outcomes
+
+
+def assert_one_winner(outcomes: list[subprocess.CompletedProcess[str]], release: str) -> None:
+    codes = sorted(o.returncode for o in outcomes)
+    assert codes == [0] + [2] * (len(outcomes) - 1), [o.stderr for o in outcomes]
+    for loser in (o for o in outcomes if o.returncode):
+        assert "Traceback" not in loser.stderr
+        assert f"omicsgate: release {release!r}" in loser.stderr
+        assert "already exists" in loser.stderr or "committed by another" in loser.stderr
+
+
+def assert_release_whole(call: Caller, release: str, files: DemoFiles) -> None:
+    status, body = call.get("/api/v4/tissueInfo", f"datasetId={release}")
+    ids = [t["tissueSiteDetailId"] for t in body["tissueInfo"]]
+    expected = [row.split("\t")[0] for row in Path(files.tissues).read_text().splitlines()[1:]]
+    assert status == 200 and ids == expected
+    status, body = call.get("/api/v4/exon", f"geneId=Eno1&datasetId={release}")
+    assert status == 200
+    keys = [(e["transcriptId"], e["exonNumber"]) for e in body["exon"]]
+    assert keys and len(keys) == len(set(keys))  # no row written twice
+
+
+def test_prune_never_touches_a_live_writer_or_a_committed_release(fresh_local: str) -> None:
+    from omicsgate.storage.writer import ReleaseWriter, find_orphans
+
+    use_store(fresh_local)
+    store = get_store()
+    legacy = Path(fresh_local) / "releases" / "old_half" / "genes"
+    legacy.mkdir(parents=True)  # an array left by a format-1 writer that never committed
+    with ReleaseWriter(store, "live") as writer:
+        live = Path(writer.uri.removeprefix("file://"))
+        assert live.exists()
+        orphans = [o.uri for o in find_orphans(store)]
+        assert orphans == [str(legacy)] or orphans == [f"file://{legacy}"]
+        with pytest.raises(ValueError, match="grace"):
+            find_orphans(store, grace_seconds=1)
+        age_lease(live, 3600)
+        assert any(o.endswith(live.name) for o in (o.uri for o in find_orphans(store)))
+    assert not live.exists()  # a writer that fails removes its own attempt
+    assert attempts(fresh_local, DEMO_RELEASE)  # the committed attempt stays
+
+
+def test_format_1_releases_are_still_served(fresh_local: str, call: Caller) -> None:
+    """Releases written before attempts and packs: arrays in the release directory."""
+    use_store(fresh_local)
+    before = [call.get(*q) for q in QUERIES]
+    release = Path(fresh_local) / "releases" / DEMO_RELEASE
+    [attempt] = attempts(fresh_local, DEMO_RELEASE)
+    for table in ("tissues", "genes", "exons", "variants"):
+        (attempt / table).rename(release / table)
+    manifest = json.loads((release / "release.json").read_text())
+    for key in ("data", "packed"):
+        manifest.pop(key)
+    manifest["format"] = 1
+    (release / "release.json").write_text(json.dumps(manifest))
+    (Path(fresh_local) / "current.json").write_text(json.dumps({"release": DEMO_RELEASE}))
+    shutil.rmtree(attempt)
+    use_store(fresh_local)
+    assert [call.get(*q) for q in QUERIES] == before
+
+
+QUERIES = [
+    ("/api/v4/tissueInfo", ""),
+    ("/api/v4/gene", "geneId=Eno1,Cd300lf"),
+    ("/api/v4/exon", "geneId=Eno1"),
+    ("/api/v4/dataset", ""),
+]
 
 
 def test_an_unreachable_s3_endpoint_is_a_503(call: Caller, free_port_endpoint: str) -> None:

@@ -3,7 +3,7 @@
 omicsgate ingest reference --release ID --tissues T --annotation GTF --variants VCF
 omicsgate demo files DIR           write the demo input files
 omicsgate demo release             ingest the demo data unless a release is current
-omicsgate releases list|current|publish ID
+omicsgate releases list|current|publish ID|prune
 omicsgate token issue --user NAME [--groups a,b] [--tier standard]
 omicsgate token revoke --user NAME    refuse every token issued to NAME until now
 """
@@ -21,13 +21,21 @@ from omicsgate.ingest.errors import InputError
 from omicsgate.ingest.reference import ReferenceInputs, write_reference
 from omicsgate.settings import get_settings
 from omicsgate.storage import (
+    DamagedFile,
     DataStore,
     InvalidRelease,
     ReleaseExists,
     ReleaseNotFound,
     RestrictedRelease,
+    StoreUnavailable,
 )
-from omicsgate.storage.writer import ReleaseWriter, publish
+from omicsgate.storage.writer import (
+    DEFAULT_PRUNE_GRACE_SECONDS,
+    ReleaseWriter,
+    find_orphans,
+    prune,
+    publish,
+)
 
 
 def _store(data_uri: str | None) -> DataStore:
@@ -100,18 +108,73 @@ def _cmd_demo_release(args: argparse.Namespace) -> int:
 
 
 def _cmd_releases(args: argparse.Namespace) -> int:
-    store = _store(args.data_uri)
-    if args.action == "publish":
-        publish(store, args.release)
+    actions = {
+        "list": _releases_list,
+        "current": _releases_current,
+        "publish": _releases_publish,
+        "prune": _releases_prune,
+    }
+    return actions[args.action](_store(args.data_uri), args)
+
+
+def _current_or_none(store: DataStore) -> str | None:
     try:
-        current = store.current_release()
+        return store.current_release()
     except ReleaseNotFound:
-        current = None
-    if args.action == "current":
-        print(current or "no release is current")
-        return 0 if current else 1
-    for release in store.list_releases():
+        return None
+
+
+def _releases_list(store: DataStore, args: argparse.Namespace) -> int:
+    """Every complete release, * on the current one; a damaged file is named, not fatal."""
+    damaged = False
+    try:
+        current = _current_or_none(store)
+    except DamagedFile as error:
+        print(f"omicsgate: {error}", file=sys.stderr)
+        current, damaged = None, True
+    for release in store.release_dirs():
+        try:
+            store.resolve(release)
+        except ReleaseNotFound:
+            continue  # never committed: see `releases prune`
+        except DamagedFile as error:
+            print(f"omicsgate: {error}", file=sys.stderr)
+            damaged = True
+            continue
         print(f"{'*' if release == current else ' '} {release}")
+    return 2 if damaged else 0
+
+
+def _releases_current(store: DataStore, args: argparse.Namespace) -> int:
+    current = _current_or_none(store)
+    print(current or "no release is current")
+    return 0 if current else 1
+
+
+def _releases_publish(store: DataStore, args: argparse.Namespace) -> int:
+    try:
+        previous = _current_or_none(store)
+    except DamagedFile:
+        previous = None  # publishing repairs a damaged pointer
+    publish(store, args.release)
+    print(f"release {args.release} is now current (was {previous or 'none'})")
+    return 0
+
+
+def _releases_prune(store: DataStore, args: argparse.Namespace) -> int:
+    """Remove what failed or killed ingestions left; a live writer's attempt is kept."""
+    try:
+        orphans = find_orphans(store, args.grace_seconds)
+    except ValueError as error:
+        print(f"omicsgate: --grace-seconds: {error}", file=sys.stderr)
+        return 2
+    if not args.dry_run:
+        prune(store, orphans)
+    verb = "would remove" if args.dry_run else "removed"
+    for orphan in orphans:
+        print(f"{verb} {orphan.uri} ({orphan.reason})")
+    if not orphans:
+        print("nothing to prune")
     return 0
 
 
@@ -178,9 +241,17 @@ def _parser() -> argparse.ArgumentParser:
     release.add_argument("--genes", type=int, default=3000)
     release.set_defaults(run=_cmd_demo_release)
 
-    releases = commands.add_parser("releases", help="list, show or publish releases")
-    releases.add_argument("action", choices=["list", "current", "publish"])
+    releases = commands.add_parser("releases", help="list, show, publish or prune releases")
+    releases.add_argument("action", choices=["list", "current", "publish", "prune"])
     releases.add_argument("release", nargs="?")
+    releases.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=DEFAULT_PRUNE_GRACE_SECONDS,
+        help="prune: keep attempts whose writer was alive this recently "
+        f"(default {DEFAULT_PRUNE_GRACE_SECONDS:.0f})",
+    )
+    releases.add_argument("--dry-run", action="store_true", help="prune: only list")
     releases.set_defaults(run=_cmd_releases)
 
     token = commands.add_parser("token", help="local development tokens (ES256, 14 days)")
@@ -203,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"omicsgate: invalid input: {error}", file=sys.stderr)
     except (ReleaseExists, ReleaseNotFound, InvalidRelease, RestrictedRelease) as error:
         print(f"omicsgate: {error}", file=sys.stderr)
+    except StoreUnavailable as error:
+        print(f"omicsgate: data store unavailable: {error}", file=sys.stderr)
     return 2
 
 

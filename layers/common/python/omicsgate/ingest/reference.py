@@ -45,6 +45,7 @@ def write_tissues(writer: ReleaseWriter, path: str, progress: bool) -> list[str]
         ref.TISSUES,
         ["tissueSiteDetailId"],
         columns(rows, ["tissueSiteDetailId", *ref.TISSUE_FIELDS[1:], "ordinal"]),
+        packed=True,
     )
     return [row["tissueSiteDetailId"] for row in rows]
 
@@ -69,7 +70,7 @@ def write_genes(
         }
         for i, g in enumerate(genes)
     ]
-    writer.write_table(ref.GENES, ["gene_key"], columns(rows, rows[0].keys()))
+    writer.write_table(ref.GENES, ["gene_key"], columns(rows, rows[0].keys()), packed=True)
     exons = [
         {
             "gene_key": ref.gene_key(g.gene_id),

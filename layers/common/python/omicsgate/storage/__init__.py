@@ -6,6 +6,7 @@ with :mod:`omicsgate.storage.writer`, which serving never imports. Everything he
 """
 
 from omicsgate.storage._errors import (
+    DamagedFile,
     InvalidRelease,
     ReleaseExists,
     ReleaseNotFound,
@@ -15,6 +16,7 @@ from omicsgate.storage._errors import (
 from omicsgate.storage._store import DataStore, get_store, reset_store
 
 __all__ = [
+    "DamagedFile",
     "DataStore",
     "InvalidRelease",
     "ReleaseExists",

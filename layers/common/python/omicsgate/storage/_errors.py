@@ -6,6 +6,15 @@ class StoreUnavailable(StorageError):
     """The data store cannot be reached or read (answered as 503)."""
 
 
+class DamagedFile(StoreUnavailable):
+    """A pointer, manifest or pack that cannot be read as what it should be (a 503: the
+    store is broken until someone repairs that file, which the message names)."""
+
+    def __init__(self, uri: str, problem: str) -> None:
+        super().__init__(f"{uri} is damaged: {problem}")
+        self.uri = uri
+
+
 class ReleaseNotFound(StorageError):
     """No complete release has this ID (or no release is current yet)."""
 
@@ -15,7 +24,8 @@ class InvalidRelease(StorageError):
 
 
 class ReleaseExists(StorageError):
-    """Releases are immutable: a complete release cannot be written again."""
+    """Releases are immutable: a complete release cannot be written again (also what the
+    loser of two concurrent ingestions of one release ID gets)."""
 
 
 class RestrictedRelease(StorageError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import time
@@ -11,9 +12,14 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from omicsgate.settings import Settings, get_settings
-from omicsgate.storage import _layout
+from omicsgate.storage import _layout, _manifest
 from omicsgate.storage._context import tiledb_config
-from omicsgate.storage._errors import InvalidRelease, ReleaseNotFound, StoreUnavailable
+from omicsgate.storage._errors import (
+    DamagedFile,
+    InvalidRelease,
+    ReleaseNotFound,
+    StoreUnavailable,
+)
 
 if TYPE_CHECKING:
     import tiledb
@@ -58,27 +64,49 @@ class DataStore:
 
         return tiledb.VFS(ctx=self.ctx)
 
+    def read_bytes(self, uri: str) -> bytes | None:
+        """The file at ``uri``, or None if there is none: one size check and one read on S3;
+        the existence check is made only when the read fails."""
+        import tiledb
+
+        vfs = self.vfs()
+        try:
+            with vfs.open(uri, "rb") as handle:
+                return bytes(handle.read())
+        except tiledb.TileDBError as error:
+            with unavailable_on_tiledb_error(f"reading {uri}"):
+                if not vfs.is_file(uri):
+                    return None
+            raise StoreUnavailable(f"reading {uri}: {error}") from error
+
     def read_json(self, uri: str) -> Any | None:
         """The JSON document at ``uri``, or None if there is none."""
-        vfs = self.vfs()
-        with unavailable_on_tiledb_error(f"reading {uri}"):
-            if not vfs.is_file(uri):
-                return None
-            with vfs.open(uri, "rb") as handle:
-                return json.loads(handle.read())
+        raw = self.read_bytes(uri)
+        if raw is None:
+            return None
+        try:
+            return json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
+        except (ValueError, OSError, EOFError) as error:
+            raise DamagedFile(uri, f"not readable as JSON ({error})") from error
 
     # Releases -----------------------------------------------------------------------
 
     def current_release(self) -> str:
-        """The current release ID, re-read from the pointer at most once per TTL."""
+        """The current release ID, re-read from the pointer at most once per TTL. The pointer
+        carries the release's manifest, so a cold container reads one file, not two."""
         now = time.monotonic()
         if self._current and now - self._current[1] < self.settings.release_ttl_seconds:
             return self._current[0]
-        pointer = self.read_json(_layout.pointer_uri(self.root))
-        if not pointer:
+        uri = _layout.pointer_uri(self.root)
+        document = self.read_json(uri)
+        if document is None:
             raise ReleaseNotFound("no data release has been published yet")
-        self._current = (pointer["release"], now)
-        return pointer["release"]
+        release_id, manifest = _manifest.check_pointer(document, uri)
+        if manifest is not None:
+            self._memo.setdefault((release_id, "manifest"), manifest)
+            self._complete.add(release_id)
+        self._current = (release_id, now)
+        return release_id
 
     def resolve(self, release_id: str | None) -> str:
         """A complete release: the one asked for, or the current one."""
@@ -87,8 +115,7 @@ class DataStore:
         _layout.check_release_id(release_id)
         if release_id not in self._complete:
             # Releases are immutable once complete, so a positive answer is cached for good.
-            if self.read_json(_layout.manifest_uri(self.root, release_id)) is None:
-                raise ReleaseNotFound(f"unknown release {release_id!r}")
+            self.manifest(release_id)
             self._complete.add(release_id)
         return release_id
 
@@ -96,31 +123,42 @@ class DataStore:
         return self.memo(release_id, "manifest", lambda: self._read_manifest(release_id))
 
     def _read_manifest(self, release_id: str) -> dict[str, Any]:
-        manifest = self.read_json(_layout.manifest_uri(self.root, release_id))
-        if manifest is None:
+        uri = _layout.manifest_uri(self.root, release_id)
+        document = self.read_json(uri)
+        if document is None:
             raise ReleaseNotFound(f"unknown release {release_id!r}")
-        return dict(manifest)
+        return _manifest.check_manifest(document, uri, release_id)
 
-    def list_releases(self) -> list[str]:
+    def release_dirs(self) -> list[str]:
+        """Names under ``releases/``, complete or not (valid release IDs only)."""
         vfs = self.vfs()
-        base = _layout.join(self.root, _layout.RELEASES_DIR)
+        base = _layout.releases_uri(self.root)
         with unavailable_on_tiledb_error(f"listing {base}"):
             if not vfs.is_dir(base):
                 return []
-            names = [uri.rstrip("/").rsplit("/", 1)[-1] for uri in vfs.ls(base)]
-        return sorted(n for n in names if self._is_complete(n))
+            names = [_layout.base_name(uri) for uri in vfs.ls(base)]
+        return sorted(n for n in names if _is_release_id(n))
+
+    def list_releases(self) -> list[str]:
+        """Complete releases; a damaged manifest makes the store unavailable (DamagedFile)."""
+        return [n for n in self.release_dirs() if self._is_complete(n)]
 
     def _is_complete(self, release_id: str) -> bool:
         try:
             self.resolve(release_id)
-        except (ReleaseNotFound, InvalidRelease):
+        except ReleaseNotFound:
             return False
         return True
 
     # Arrays and cached tables --------------------------------------------------------
 
+    def data_uri(self, release_id: str) -> str:
+        """Where the release's arrays are: the attempt its manifest names."""
+        data = self.manifest(release_id).get("data", "")
+        return _layout.join(_layout.release_uri(self.root, release_id), data)
+
     def array_uri(self, release_id: str, name: str) -> str:
-        return _layout.join(_layout.release_uri(self.root, release_id), name)
+        return _layout.join(self.data_uri(release_id), name)
 
     def array(self, release_id: str, name: str) -> tiledb.Array:
         """An open read handle, kept for the life of the container."""
@@ -142,10 +180,27 @@ class DataStore:
         return cast(T, self._memo[slot])
 
     def read_all(self, release_id: str, name: str) -> dict[str, Any]:
-        """Every row of a table, as columns."""
+        """Every row of a table, as columns: from the release's pack when the table is small
+        (one object for all of them), from its array otherwise."""
+        packed = self.manifest(release_id).get("packed") or {}
+        if name in packed.get("tables", []):
+            import numpy as np
+
+            columns = self._pack(release_id, packed)[name]
+            return {column: np.asarray(values) for column, values in columns.items()}
         from omicsgate.storage import _tables
 
         return self.read(release_id, name, _tables.read_all)
+
+    def _pack(self, release_id: str, packed: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        def load() -> dict[str, dict[str, Any]]:
+            uri = _layout.join(self.data_uri(release_id), packed["file"])
+            document = self.read_json(uri)
+            if document is None:
+                raise DamagedFile(uri, "missing, though the manifest names it")
+            return _manifest.check_pack(document, uri, packed["tables"])
+
+        return self.memo(release_id, "pack", load)
 
     def read_points(
         self, release_id: str, name: str, points: Sequence[Sequence[Any]]
@@ -160,6 +215,14 @@ class DataStore:
         array = self.array(release_id, name)
         with unavailable_on_tiledb_error(f"reading {name} of release {release_id}"):
             return read(array)
+
+
+def _is_release_id(name: str) -> bool:
+    try:
+        _layout.check_release_id(name)
+    except InvalidRelease:
+        return False
+    return True
 
 
 @lru_cache(maxsize=1)
