@@ -9,6 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+# Content types whose bodies API Gateway passes as text; any other body arrives base64.
+_TEXT_TYPES = ("application/json", "application/javascript", "application/xml")
+_TEXT_SUFFIXES = ("+json", "+xml")
+
+
+def is_text(content_type: str) -> bool:
+    """Whether API Gateway passes a body of this content type as a plain string."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media.startswith("text/") or media in _TEXT_TYPES or media.endswith(_TEXT_SUFFIXES)
+
 
 def http_api_event(
     method: str,
@@ -20,8 +30,15 @@ def http_api_event(
     path_parameters: dict[str, str] | None = None,
     source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
-    """The event API Gateway sends for one request (as `sam local generate-event`)."""
+    """The event API Gateway sends for one request (as `sam local generate-event`).
+
+    As API Gateway does: a ``cookie`` header becomes the ``cookies`` list, and a body is
+    a plain string when its content type is text or JSON, otherwise base64.
+    """
     now = time.time()
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    cookie = lowered.pop("cookie", "")
+    cookies = [c.strip() for c in cookie.split(";") if c.strip()]
     query_parameters: dict[str, str] = {}
     for key, value in parse_qsl(query, keep_blank_values=True):
         # API Gateway joins repeated keys with commas.
@@ -33,7 +50,7 @@ def http_api_event(
         "routeKey": route_key or f"{method} {path}",
         "rawPath": path,
         "rawQueryString": query,
-        "headers": {k.lower(): v for k, v in (headers or {}).items()},
+        "headers": lowered,
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",
@@ -44,7 +61,7 @@ def http_api_event(
                 "path": path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": source_ip,
-                "userAgent": (headers or {}).get("user-agent", ""),
+                "userAgent": lowered.get("user-agent", ""),
             },
             "requestId": uuid.uuid4().hex[:16],
             "routeKey": route_key or f"{method} {path}",
@@ -54,13 +71,22 @@ def http_api_event(
         },
         "isBase64Encoded": False,
     }
+    if cookies:
+        event["cookies"] = cookies
     if query_parameters:
         event["queryStringParameters"] = query_parameters
     if path_parameters:
         event["pathParameters"] = path_parameters
     if body:
-        event["body"] = base64.b64encode(body).decode()
-        event["isBase64Encoded"] = True
+        try:
+            text = body.decode() if is_text(lowered.get("content-type", "")) else None
+        except UnicodeDecodeError:
+            text = None
+        if text is None:
+            event["body"] = base64.b64encode(body).decode()
+            event["isBase64Encoded"] = True
+        else:
+            event["body"] = text
     return event
 
 
