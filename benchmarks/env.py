@@ -15,6 +15,8 @@ from omicsgate.localapi.devtools import free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTION_DIR = ROOT / "functions" / "reference"
+TEMPLATE = ROOT / "infra" / "template.yaml"
+EVENTS = ROOT / "events"
 BIN = Path(sys.executable).parent
 BUCKET = "omicsgate-bench"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -15,6 +16,8 @@ from typing import Any
 from benchmarks import coldstart, importtime, warm
 from benchmarks.env import (
     BUCKET,
+    EVENTS,
+    TEMPLATE,
     Moto,
     moto_server,
     setup_process_env,
@@ -22,12 +25,36 @@ from benchmarks.env import (
     wait_built,
 )
 from omicsgate.localapi.devtools import use_store
+from omicsgate.localapi.template import load_template
 
 COLD_TARGET = 1.5
+COLD_GENE_S3_TARGET = 8
 GENE = warm.Route("gene", "/api/v4/gene", "geneId=Eno1,Cd300lf")
 TISSUE = warm.Route("tissueInfo", "/api/v4/tissueInfo")
-EXON = warm.Route("exon", "/api/v4/exon", "geneId=Eno1", target_zero=False)
-ROUTES = [GENE, TISSUE, EXON]
+# Routes that query an array on every request (the rest answer from memory once warm).
+QUERYING = {"exon", "variant"}
+
+
+def event_routes() -> list[warm.Route]:
+    """One route per stored API Gateway event (the tests require one per template route)."""
+    template = load_template(str(TEMPLATE))
+    routes = []
+    for path in sorted(EVENTS.rglob("*.json")):
+        event = json.loads(path.read_text())
+        found = template.route_for(event["requestContext"]["http"]["method"], event["rawPath"])
+        if found is None:
+            raise RuntimeError(f"{path}: no template route")
+        routes.append(
+            warm.Route(
+                path.stem,
+                event["rawPath"],
+                event.get("rawQueryString", ""),
+                target_zero=path.stem not in QUERYING,
+                function=found[0].function,
+                signed_in="authorization" in event["headers"],
+            )
+        )
+    return routes
 
 
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -119,22 +146,26 @@ def _cold_row(label: str, s: dict[str, float], ratio: float, wall_ratio: float) 
 # Warm requests -----------------------------------------------------------------------
 
 
-def local_latency(handler: warm.Handler, local_uri: str, n: int) -> dict[str, Any]:
+def local_latency(
+    handlers: warm.Handlers, routes: list[warm.Route], local_uri: str, n: int
+) -> dict[str, Any]:
     results = {}
-    for route in ROUTES:
+    for route in routes:
         use_store(local_uri)  # a fresh store: the first call is a new container's
-        first = warm.call(handler, route)
-        results[route.name] = {"first_ms": first, **warm.latency(handler, route, n)}
+        first = warm.call(handlers, route)
+        results[route.name] = {"first_ms": first, **warm.latency(handlers, route, n)}
     return results
 
 
-def s3_runs(handler: warm.Handler, s3_uri: str, moto: Moto, n: int, counted: int) -> dict[str, Any]:
+def s3_runs(
+    handlers: warm.Handlers, routes: list[warm.Route], s3_uri: str, moto: Moto, n: int, counted: int
+) -> dict[str, Any]:
     """Per route, on a fresh store: first and warm requests counted, then the latency loop."""
     results = {}
-    for route in ROUTES:
+    for route in routes:
         use_store(s3_uri, moto.endpoint)
-        requests = warm.s3_requests(handler, route, moto, counted)
-        latency = {"first_ms": requests["first"]["ms"], **warm.latency(handler, route, n)}
+        requests = warm.s3_requests(handlers, route, moto, counted)
+        latency = {"first_ms": requests["first"]["ms"], **warm.latency(handlers, route, n)}
         results[route.name] = {"latency": latency, "requests": requests}
     return results
 
@@ -158,20 +189,24 @@ def latency_table(local: dict[str, Any], s3: dict[str, Any], n: int) -> None:
 REQUEST_HEADER = ["route", "S3 reqs", "detail", "tiledb ops", "bytes read"]
 
 
-def requests_table(s3: dict[str, Any], counted: int) -> None:
+def requests_table(s3: dict[str, Any], routes: list[warm.Route], counted: int) -> None:
     rows = []
-    for route in ROUTES:
+    for route in routes:
         first, warm_ = s3[route.name]["requests"]["first"], s3[route.name]["requests"]["warm"]
         kinds = " ".join(f"{k}:{v}" for k, v in sorted(first["s3_kinds"].items()))
         target = "ok" if warm_["s3_requests_max"] == 0 else "MISSED"
+        cold_target = ""
+        if route.name == GENE.name:
+            cold_target = "ok" if first["s3_requests"] <= COLD_GENE_S3_TARGET else "MISSED"
+            cold_target += f" (<= {COLD_GENE_S3_TARGET})"
         rows.append(
             [
-                f"{route.name} first",
+                f"{route.name} cold",
                 first["s3_requests"],
                 kinds,
                 first["tiledb_ops"],
                 first["bytes_read"],
-                "",
+                cold_target,
             ]
         )
         rows.append(
@@ -185,8 +220,9 @@ def requests_table(s3: dict[str, Any], counted: int) -> None:
             ]
         )
     table(
-        f"TileDB on S3 (moto): per request, the first of a fresh store, then {counted} warm",
-        [*REQUEST_HEADER, "target 0"],
+        f"S3 (moto) per request: the first of a fresh store (a cold container), then {counted} "
+        "warm",
+        [*REQUEST_HEADER, "target"],
         rows,
     )
     keys = sorted({k for r in s3.values() for k in r["requests"]["first"]["tiledb_keys"]})
@@ -200,12 +236,13 @@ def requests_table(s3: dict[str, Any], counted: int) -> None:
 
 
 def warm_section(local_uri: str, s3_uri: str, moto: Moto, n: int, counted: int) -> dict[str, Any]:
-    handler = warm.load_handler()
+    handlers = warm.load_handlers()
+    routes = event_routes()
     with warm.quiet():
-        local = local_latency(handler, local_uri, n)
-        s3 = s3_runs(handler, s3_uri, moto, n, counted)
+        local = local_latency(handlers, routes, local_uri, n)
+        s3 = s3_runs(handlers, routes, s3_uri, moto, n, counted)
     latency_table(local, s3, n)
-    requests_table(s3, counted)
+    requests_table(s3, routes, counted)
     return {"local": local, "s3": s3}
 
 
@@ -231,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     setup_process_env()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, moto_server(tmp) as moto:
+        os.environ["OMICSGATE_AUTH_DIR"] = f"{tmp}/auth"  # the bench's token keys
         local_uri = f"{tmp}/data"
         s3_uri = build_releases(local_uri, moto)
         print(f"demo release built locally and on moto in {time.perf_counter() - start:.1f} s")

@@ -10,9 +10,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from benchmarks.env import Moto
+from benchmarks.env import TEMPLATE, Moto
 from benchmarks.stats import median, p95
 from omicsgate.localapi.events import LocalContext, http_api_event
 
@@ -30,6 +31,11 @@ class Route:
     path: str
     query: str = ""
     target_zero: bool = True  # expected to be answered from memory once warm
+    function: str = "ReferenceFunction"
+    signed_in: bool = False  # sends a bearer token
+
+
+Handlers = dict[str, Handler]
 
 
 @contextmanager
@@ -41,26 +47,37 @@ def quiet() -> Iterator[None]:
         yield
 
 
-def load_handler() -> Handler:
-    from reference_api.handler import handler
+def load_handlers() -> Handlers:
+    """Every function's handler, imported as Lambda would from the template."""
+    from omicsgate.localapi.template import load_handler, load_template
 
-    return handler
+    template = load_template(str(TEMPLATE))
+    return {name: load_handler(f) for name, f in template.functions.items()}
 
 
-def call(handler: Handler, route: Route) -> float:
+@lru_cache(maxsize=1)
+def bench_token() -> str:
+    from omicsgate.auth import get_auth
+    from omicsgate.localapi.tokens import issue_token
+
+    return issue_token(get_auth(), "bench", frozenset(), "trusted")
+
+
+def call(handlers: Handlers, route: Route) -> float:
     """One invocation; its wall time in milliseconds."""
-    event = http_api_event("GET", route.path, route.query)
+    headers = {"authorization": f"Bearer {bench_token()}"} if route.signed_in else None
+    event = http_api_event("GET", route.path, route.query, headers=headers)
     start = time.perf_counter()
-    response = handler(event, LocalContext())
+    response = handlers[route.function](event, LocalContext())
     elapsed = (time.perf_counter() - start) * 1000
     if response["statusCode"] != 200:
         raise RuntimeError(f"{route.name}: status {response['statusCode']}: {response}")
     return elapsed
 
 
-def latency(handler: Handler, route: Route, n: int) -> dict[str, float]:
+def latency(handlers: Handlers, route: Route, n: int) -> dict[str, float]:
     """Median and p95 of ``n`` calls (make the first call before)."""
-    times = [call(handler, route) for _ in range(n)]
+    times = [call(handlers, route) for _ in range(n)]
     return {"median_ms": median(times), "p95_ms": p95(times)}
 
 
@@ -85,13 +102,13 @@ def vfs_op_keys(counters: dict[str, int]) -> list[str]:
     )
 
 
-def counted_call(handler: Handler, route: Route, moto: Moto) -> dict[str, Any]:
+def counted_call(handlers: Handlers, route: Route, moto: Moto) -> dict[str, Any]:
     """One invocation with TileDB stats reset before and read after, and moto's log."""
     import tiledb
 
     before = len(moto.requests())
     tiledb.stats_reset()
-    elapsed_ms = call(handler, route)
+    elapsed_ms = call(handlers, route)
     counters = _tiledb_counters()
     time.sleep(0.02)  # moto logs a request as its status line goes out; let the line land
     served = moto.requests()[before:]
@@ -112,14 +129,14 @@ def _kind(request: str) -> str:
     return "LIST" if method == "GET" and "list-type=" in path else method
 
 
-def s3_requests(handler: Handler, route: Route, moto: Moto, n: int) -> dict[str, Any]:
+def s3_requests(handlers: Handlers, route: Route, moto: Moto, n: int) -> dict[str, Any]:
     """The first request of a fresh store, then ``n`` warm ones (mean and max per request)."""
     import tiledb
 
     tiledb.stats_enable()
     try:
-        first = counted_call(handler, route, moto)
-        warm = [counted_call(handler, route, moto) for _ in range(n)]
+        first = counted_call(handlers, route, moto)
+        warm = [counted_call(handlers, route, moto) for _ in range(n)]
     finally:
         tiledb.stats_disable()
     return {"first": first, "warm": _warm_summary(warm)}

@@ -49,6 +49,7 @@ class DataStore:
         self._memo: dict[tuple[str, str], Any] = {}
         self._complete: set[str] = set()
         self._current: tuple[str, float] | None = None
+        self._dirs: tuple[list[str], float] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -130,7 +131,16 @@ class DataStore:
         return _manifest.check_manifest(document, uri, release_id)
 
     def release_dirs(self) -> list[str]:
-        """Names under ``releases/``, complete or not (valid release IDs only)."""
+        """Names under ``releases/``, complete or not (valid release IDs only); listed again
+        at most once per TTL, like the pointer."""
+        now = time.monotonic()
+        if self._dirs and now - self._dirs[1] < self.settings.release_ttl_seconds:
+            return self._dirs[0]
+        names = self._list_release_dirs()
+        self._dirs = (names, now)
+        return names
+
+    def _list_release_dirs(self) -> list[str]:
         vfs = self.vfs()
         base = _layout.releases_uri(self.root)
         with unavailable_on_tiledb_error(f"listing {base}"):
