@@ -341,6 +341,7 @@ def main(argv: list[str] | None = None) -> None:
         access_log=False,  # one line per request is printed by LocalApi
         log_level="info" if args.verbose else "warning",
         h11_max_incomplete_event_size=MAX_PARSED_HEAD,
+        timeout_keep_alive=30,  # idle keep-alive connections cost nothing here
         timeout_graceful_shutdown=5,
     )
     for route in api.template.routes:
