@@ -1,0 +1,488 @@
+"""The template deploys: SAM transform offline, then a stack in moto's CloudFormation.
+
+aws-sam-translator turns infra/template.yaml into plain CloudFormation in-process (what
+`sam deploy` asks CloudFormation's Serverless transform to do), and the result is created
+as a stack in moto (in-process `mock_aws`: boto3 only, no TileDB, no Docker). A template
+that cannot deploy (an unknown resource in `Ref`/`!GetAtt`, an attribute a resource does
+not have, a parameter or condition that does not resolve) fails here.
+
+moto's CloudFormation silently skips resource types it does not model; the template uses
+five of them: the HTTP API and its stage (API Gateway v2), the Cognito user pool and
+client, and the bucket policy. They get stand-ins below that create the real object in
+moto's backend for that service (the API imported from the OpenAPI body SAM generates),
+so references to and from them are resolved and checked too. The bucket's versioning,
+public access block and ownership, which moto's template support drops, are applied
+through the S3 API. What moto drops and no stand-in restores (function architectures and
+layers, table encryption and TTL) is checked on the transformed template or in
+test_template.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.apigatewayv2.models import apigatewayv2_backends
+from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+from moto.cognitoidp.models import cognitoidp_backends
+from moto.core.common_models import CloudFormationModel
+from moto.s3.models import FakeBucket, s3_backends
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+from tests.conftest import TEMPLATE
+
+pytestmark = pytest.mark.template
+
+REGION = "us-east-1"
+CODE_BUCKET = "omicsgate-sam-artifacts"
+STACK = "omicsgate-dev"
+
+
+# ------------------------------------------------------------------ stand-ins for moto
+class _StandIn:
+    """A resource type moto's CloudFormation does not model, created in moto's backend.
+
+    Each stand-in also subclasses CloudFormationModel directly: moto finds the types it
+    models with CloudFormationModel.__subclasses__(), which lists direct subclasses only.
+    """
+
+    TYPE = ""
+    ATTRIBUTES: tuple[str, ...] = ()
+
+    def __init__(self, physical_id: str, attributes: dict[str, str]) -> None:
+        self.physical_resource_id = physical_id
+        self.attributes = attributes
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name not in self.attributes:
+            raise UnformattedGetAttTemplateException()
+        return self.attributes[attribute_name]
+
+    def is_created(self) -> bool:
+        return True
+
+
+class _UserPool(_StandIn, CloudFormationModel):
+    ATTRIBUTES = ("Arn", "ProviderName", "ProviderURL", "UserPoolId")
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Cognito::UserPool"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> _UserPool:
+        props = cloudformation_json["Properties"]
+        pool = cognitoidp_backends[account_id][region_name].create_user_pool(
+            props.get("UserPoolName", resource_name), props
+        )
+        provider = f"cognito-idp.{region_name}.amazonaws.com/{pool.id}"
+        return cls(
+            pool.id,
+            {
+                "Arn": pool.arn,
+                "ProviderName": provider,
+                "ProviderURL": provider,
+                "UserPoolId": pool.id,
+            },
+        )
+
+
+class _UserPoolClient(_StandIn, CloudFormationModel):
+    ATTRIBUTES = ("ClientId", "Name")
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Cognito::UserPoolClient"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> _UserPoolClient:
+        props = cloudformation_json["Properties"]
+        client = cognitoidp_backends[account_id][region_name].create_user_pool_client(
+            props["UserPoolId"], bool(props.get("GenerateSecret")), props
+        )
+        return cls(client.id, {"ClientId": client.id, "Name": props.get("ClientName", "")})
+
+
+class _BucketPolicy(_StandIn, CloudFormationModel):
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::BucketPolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> _BucketPolicy:
+        props = cloudformation_json["Properties"]
+        s3_backends[account_id]["aws"].put_bucket_policy(
+            props["Bucket"], json.dumps(props["PolicyDocument"]).encode()
+        )
+        return cls(props["Bucket"], {})
+
+
+class _Bucket(_StandIn, CloudFormationModel):
+    """moto's own bucket, plus the settings its template support drops, set through the
+    S3 API (botocore validates their shapes): versioning, public access block, ownership."""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::Bucket"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> FakeBucket:
+        bucket = FakeBucket.create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+        props = cloudformation_json["Properties"]
+        s3 = boto3.client("s3", region_name=region_name)
+        if "VersioningConfiguration" in props:
+            s3.put_bucket_versioning(
+                Bucket=bucket.name, VersioningConfiguration=props["VersioningConfiguration"]
+            )
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(
+                Bucket=bucket.name,
+                PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
+            )
+        if "OwnershipControls" in props:
+            s3.put_bucket_ownership_controls(
+                Bucket=bucket.name, OwnershipControls=props["OwnershipControls"]
+            )
+        return bucket
+
+
+class _HttpApi(_StandIn, CloudFormationModel):
+    ATTRIBUTES = ("ApiEndpoint", "ApiId")
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGatewayV2::Api"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> _HttpApi:
+        props = cloudformation_json["Properties"]
+        backend = apigatewayv2_backends[account_id][region_name]
+        api = backend.create_api(
+            api_key_selection_expression="",
+            cors_configuration="",
+            description=props["Body"]["info"].get("description", ""),
+            disable_schema_validation="",
+            disable_execute_api_endpoint="",
+            name=props["Body"]["info"]["title"],
+            protocol_type="HTTP",
+            route_selection_expression="",
+            tags={},
+            version="",
+        )
+        # The routes and their Lambda integrations, as API Gateway imports them.
+        backend.reimport_api(
+            api.api_id, yaml.safe_dump(props["Body"]), bool(props.get("FailOnWarnings"))
+        )
+        return cls(api.api_id, {"ApiId": api.api_id, "ApiEndpoint": api.api_endpoint})
+
+
+class _HttpApiStage(_StandIn, CloudFormationModel):
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGatewayV2::Stage"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> _HttpApiStage:
+        props = cloudformation_json["Properties"]
+        config = {"stageName": props["StageName"], "autoDeploy": props.get("AutoDeploy")}
+        apigatewayv2_backends[account_id][region_name].create_stage(props["ApiId"], config)
+        return cls(props["StageName"], {})
+
+
+def _register_stand_ins() -> None:
+    # moto builds its type map once from CloudFormationModel's subclasses.
+    for cache in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cache.cache_clear()
+    types = parsing.get_model_map()
+    for stand_in in (_UserPool, _UserPoolClient, _Bucket, _BucketPolicy, _HttpApi, _HttpApiStage):
+        assert types[stand_in.cloudformation_type()] is stand_in
+
+
+# ------------------------------------------------------------------ transform and deploy
+class _NoManagedPolicies:
+    """Policy loader for the translator: the template names no managed policy, no IAM call."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def sam_template() -> dict[str, Any]:
+    return yaml_parse(TEMPLATE.read_text())
+
+
+def artifacts(document: dict[str, Any]) -> dict[str, str]:
+    """Point CodeUri/ContentUri at S3 objects, as `sam package` would; key per resource."""
+    keys = {}
+    for name, resource in document["Resources"].items():
+        prop = {
+            "AWS::Serverless::Function": "CodeUri",
+            "AWS::Serverless::LayerVersion": "ContentUri",
+        }.get(resource["Type"])
+        if prop:
+            keys[name] = f"{name}.zip"
+            resource["Properties"][prop] = f"s3://{CODE_BUCKET}/{name}.zip"
+    return keys
+
+
+def to_cloudformation(document: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
+    values = {"AWS::Region": REGION, "AWS::Partition": "aws", **parameters}
+    return transform(document, values, _NoManagedPolicies())
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("placeholder.py", "")
+    return buffer.getvalue()
+
+
+class DeployFailed(AssertionError):
+    pass
+
+
+def deploy(
+    document: dict[str, Any], parameters: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Transform, upload placeholder code, create the stack: its description and template."""
+    keys = artifacts(document)
+    cloudformation = to_cloudformation(document, parameters)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=CODE_BUCKET)
+    for key in keys.values():
+        s3.put_object(Bucket=CODE_BUCKET, Key=key, Body=_zip())
+    client = boto3.client("cloudformation", region_name=REGION)
+    try:
+        client.create_stack(
+            StackName=STACK,
+            TemplateBody=json.dumps(cloudformation),
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+    except ClientError as error:
+        raise DeployFailed(str(error)) from error
+    stack = client.describe_stacks(StackName=STACK)["Stacks"][0]
+    if stack["StackStatus"] != "CREATE_COMPLETE":
+        raise DeployFailed(f"{stack['StackStatus']}: {stack.get('StackStatusReason')}")
+    return stack, cloudformation
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        _register_stand_ins()
+        yield
+
+
+def _physical_ids() -> dict[str, tuple[str, str]]:
+    client = boto3.client("cloudformation", region_name=REGION)
+    summaries = client.list_stack_resources(StackName=STACK)["StackResourceSummaries"]
+    return {s["LogicalResourceId"]: (s["ResourceType"], s["PhysicalResourceId"]) for s in summaries}
+
+
+def _policy_statements(role: str) -> list[dict[str, Any]]:
+    iam = boto3.client("iam", region_name=REGION)
+    statements = []
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        if isinstance(document, str):  # moto keeps a template's policy as the dict's repr
+            document = ast.literal_eval(document)
+        statements.extend(document["Statement"])
+    return statements
+
+
+# ------------------------------------------------------------------ tests
+@pytest.mark.usefixtures("aws")
+def test_template_deploys_with_its_resources() -> None:
+    document = sam_template()
+    functions = [
+        name
+        for name, r in document["Resources"].items()
+        if r["Type"] == "AWS::Serverless::Function"
+    ]
+    stack, cloudformation = deploy(document, {"Stage": "dev"})
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    resources = _physical_ids()
+
+    # The layer, and the functions: python3.12 with the stack's bucket, table and issuer.
+    # moto drops Architectures and Layers from functions it creates from a template, so
+    # those are checked on the CloudFormation the transform produced.
+    lam = boto3.client("lambda", region_name=REGION)
+    (layer,) = lam.list_layers()["Layers"]
+    assert layer["LatestMatchingVersion"]["CompatibleRuntimes"] == ["python3.12"]
+    (layer_id,) = [k for k, (kind, _) in resources.items() if kind == "AWS::Lambda::LayerVersion"]
+    bucket = outputs["DataBucketName"]
+    assert resources["DataBucket"][1] == bucket
+    for name in functions:
+        properties = cloudformation["Resources"][name]["Properties"]
+        assert properties["Architectures"] == ["arm64"], name
+        assert properties["Layers"] == [{"Ref": layer_id}], name
+        config = lam.get_function_configuration(FunctionName=resources[name][1])
+        assert config["Runtime"] == "python3.12", name
+        env = config["Environment"]["Variables"]
+        assert env["OMICSGATE_DATA_URI"] == f"s3://{bucket}/omicsgate", name
+        assert env["OMICSGATE_USERS_TABLE"] == outputs["UsersTableName"], name
+        assert env["OMICSGATE_JWT_ISSUER"] == outputs["JwtIssuer"], name
+        assert env["OMICSGATE_JWT_AUDIENCE"] == outputs["UserPoolClientId"], name
+        assert outputs[f"{name}Name"] == config["FunctionName"], name
+
+        # Its role: read-only on the data bucket, GetItem/UpdateItem on the users table.
+        role = config["Role"].rsplit("/", 1)[1]
+        statements = _policy_statements(role)
+        actions = {
+            action
+            for s in statements
+            for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        }
+        assert {"s3:GetObject", "s3:ListBucket"} <= actions, name
+        assert not any(a.startswith("s3:Put") or a.startswith("s3:Delete") for a in actions), name
+        assert {a for a in actions if a.startswith("dynamodb:")} == {
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+        }, name
+        assert f"arn:aws:s3:::{bucket}/*" in json.dumps(statements), name
+
+    # The data bucket: encrypted, versioned, no public access, TLS only.
+    s3 = boto3.client("s3", region_name=REGION)
+    encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4, block
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert {s["Sid"] for s in policy["Statement"]} == {"DenyInsecureTransport", "DenyOutdatedTls"}
+
+    # The users table (moto drops SSE and TTL from templates: test_template checks them).
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    table = dynamodb.describe_table(TableName=outputs["UsersTableName"])["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+    # Identity: the functions trust the stack's user pool.
+    pool_id = outputs["UserPoolId"]
+    assert outputs["JwtIssuer"] == f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"
+
+    # The HTTP API: every template route, integrated with its function, at the ApiUrl.
+    api_id = resources["HttpApi"][1]
+    assert outputs["ApiUrl"] == f"https://{api_id}.execute-api.{REGION}.amazonaws.com"
+    apis = boto3.client("apigatewayv2", region_name=REGION)
+    routes = {r["RouteKey"]: r for r in apis.get_routes(ApiId=api_id)["Items"]}
+    declared = {
+        f"{event['Properties']['Method']} {event['Properties']['Path']}": name
+        for name in functions
+        for event in document["Resources"][name]["Properties"]["Events"].values()
+    }
+    assert set(routes) == set(declared)
+    integrations = {i["IntegrationId"]: i for i in apis.get_integrations(ApiId=api_id)["Items"]}
+    for key, route in routes.items():
+        target = integrations[route["Target"].split("/", 1)[1]]["IntegrationUri"]
+        assert f":function:{resources[declared[key]][1]}/" in target, key
+    assert [s["StageName"] for s in apis.get_stages(ApiId=api_id)["Items"]] == ["$default"]
+
+
+@pytest.mark.usefixtures("aws")
+def test_template_deploys_with_an_external_issuer_and_bucket() -> None:
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket="existing-omicsgate-data")
+    parameters = {
+        "Stage": "prod",
+        "ExistingDataBucketName": "existing-omicsgate-data",
+        "JwtIssuer": "https://login.example.org",
+        "JwtAudience": "omicsgate",
+    }
+    stack, _ = deploy(sam_template(), parameters)
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["DataBucketName"] == "existing-omicsgate-data"
+    assert outputs["JwtIssuer"] == "https://login.example.org"
+    assert "UserPoolId" not in outputs
+    resources = _physical_ids()
+    assert not {"DataBucket", "DataBucketPolicy", "UserPool", "UserPoolClient"} & set(resources)
+    lam = boto3.client("lambda", region_name=REGION)
+    env = lam.get_function_configuration(FunctionName=outputs["ReferenceFunctionName"])[
+        "Environment"
+    ]["Variables"]
+    assert env["OMICSGATE_JWKS_URL"] == "https://login.example.org/.well-known/jwks.json"
+    assert env["OMICSGATE_JWT_AUDIENCE"] == "omicsgate"
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        pytest.param(
+            lambda env: env.update(OMICSGATE_USERS_TABLE={"Fn::GetAtt": ["UserTable", "Arn"]}),
+            id="getatt-unknown-resource",
+        ),
+        pytest.param(
+            lambda env: env.update(OMICSGATE_USERS_TABLE={"Fn::GetAtt": ["UsersTable", "Nope"]}),
+            id="getatt-unknown-attribute",
+        ),
+    ],
+)
+def test_a_template_that_cannot_deploy_fails(break_it: Any) -> None:
+    document = copy.deepcopy(sam_template())
+    break_it(document["Globals"]["Function"]["Environment"]["Variables"])
+    with pytest.raises(DeployFailed, match=r"UserTable|Nope"):
+        deploy(document, {"Stage": "dev"})
