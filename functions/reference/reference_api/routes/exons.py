@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query
 
 from omicsgate.models.portal import ExonResponse
 from omicsgate.portal import reference
-from omicsgate.web.params import MAX_ID_LENGTH, Release, Store
+from omicsgate.web.params import Release, Store, one_id
 from omicsgate.web.security import Metered
 
 router = APIRouter(prefix="/api/v4", tags=["reference"])
@@ -15,7 +15,8 @@ def exon(
     store: Store,
     release: Release,
     meter: Metered,
-    gene_id: Annotated[str, Query(alias="geneId", min_length=1, max_length=MAX_ID_LENGTH)],
+    gene_id: Annotated[str, Query(alias="geneId", description="one gene ID")],
 ) -> dict[str, object]:
+    gene = one_id(gene_id, "geneId")
     meter.charge()
-    return {"exon": reference.exons(store, release, gene_id.strip())}
+    return {"exon": reference.exons(store, release, gene)}

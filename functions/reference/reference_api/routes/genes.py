@@ -15,7 +15,9 @@ def gene(
     store: Store,
     release: Release,
     meter: Metered,
-    gene_id: Annotated[str, Query(alias="geneId", description="comma-separated gene IDs")],
+    gene_id: Annotated[
+        list[str], Query(alias="geneId", description="gene IDs: geneId=a&geneId=b or a,b")
+    ],
 ) -> dict[str, object]:
     ids = split_ids(gene_id, "geneId")
     meter.charge()

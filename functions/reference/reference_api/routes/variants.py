@@ -16,7 +16,9 @@ def variant(
     store: Store,
     release: Release,
     meter: Metered,
-    variant_id: Annotated[str, Query(alias="variantId", description="e.g. chr10:100826333")],
+    variant_id: Annotated[
+        list[str], Query(alias="variantId", description="e.g. chr10:100826333; a list")
+    ],
 ) -> dict[str, object]:
     loci = []
     for raw in split_ids(variant_id, "variantId"):

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from mangum import Mangum
@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from omicsgate.auth import AllowanceExceeded, AuthError, KeysUnavailable
 from omicsgate.storage import InvalidRelease, ReleaseNotFound, StoreUnavailable
 from omicsgate.web.errors import ApiError, ErrorStyle, Problem
+from omicsgate.web.params import refuse_repeated_values
 
 logger = Logger()
 metrics = Metrics(namespace="OmicsGate")
@@ -97,7 +98,14 @@ def install_error_handlers(app: FastAPI, style: ErrorStyle) -> None:
 
 def create_app(title: str, style: ErrorStyle, routers: Sequence[APIRouter]) -> FastAPI:
     # No docs routes: the template's routes and the app's routes must match exactly.
-    app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url=None)
+    # Every route, of every group, refuses a single-valued query parameter given twice.
+    app = FastAPI(
+        title=title,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(refuse_repeated_values)],
+    )
     install_error_handlers(app, style)
     for router in routers:
         app.include_router(router)
