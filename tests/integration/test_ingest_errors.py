@@ -114,6 +114,13 @@ def gff3_coordinate_over_int64(files: DemoFiles, tmp: Path) -> tuple[str, str, i
     return "annotation", str(path), 2, "start"
 
 
+def gene_id_with_a_comma(files: DemoFiles, tmp: Path) -> tuple[str, str, int, str]:
+    """Requests separate gene IDs with commas: such a gene could never be asked for."""
+    path = tmp / "comma.gtf"
+    path.write_text('chr1\tx\tgene\t10\t50\t.\t+\t.\tgene_id "G1"; gene_name "Foo,Bar";\n')
+    return "annotation", str(path), 1, "gene_name"
+
+
 def tsv_count_over_int64(files: DemoFiles, tmp: Path) -> tuple[str, str, int, str]:
     lines = Path(files.tissues).read_text().splitlines(keepends=True)
     column = lines[0].rstrip("\n").split("\t").index("expressedGeneCount")
@@ -142,6 +149,7 @@ def directory(files: DemoFiles, tmp: Path) -> tuple[str, str, int, str]:
         vcf_chromosome_not_ascii,
         gtf_coordinate_over_int64,
         gff3_coordinate_over_int64,
+        gene_id_with_a_comma,
         tsv_count_over_int64,
         missing_file,
         directory,

@@ -130,10 +130,14 @@ class _Builder:
         self.exon_counts: dict[str, int] = {}
 
     def add_gene(self, feature: Feature, source_id: str, served_id: str, description: str) -> None:
-        if not served_id.isascii():
-            # Gene IDs are keys of the genes array, which takes ASCII only.
+        if not served_id.isascii() or "," in served_id:
+            # Gene IDs are keys of the genes array, which takes ASCII only, and requests
+            # separate gene IDs with commas: such an ID could never be asked for.
             raise InputError(
-                self.path, feature.line, self.id_attribute, f"{served_id!r} is not ASCII"
+                self.path,
+                feature.line,
+                self.id_attribute,
+                f"{served_id!r} is not an ASCII ID without commas",
             )
         key = served_id.lower()
         if key in self.served_ids:

@@ -12,7 +12,7 @@ to every route, answers a repeated one with a 400 instead of silently keeping th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -32,7 +32,7 @@ MAX_DATASET_ID_LENGTH = 64
 _SINGLE_VALUED: dict[int, frozenset[str]] = {}  # id(route) -> names; routes live as long
 
 
-def split_ids(values: Sequence[str], parameter: str, max_length: int = MAX_ID_LENGTH) -> list[str]:
+def split_ids(values: list[str], parameter: str, max_length: int = MAX_ID_LENGTH) -> list[str]:
     """The IDs of every occurrence of a list parameter, each comma-separated (OpenAPI
     ``style: form`` exploded or not, as GTEx v2 clients send either), order kept."""
     ids = [part.strip() for value in values for part in value.split(",") if part.strip()]
