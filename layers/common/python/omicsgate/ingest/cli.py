@@ -188,9 +188,28 @@ def _cmd_token(args: argparse.Namespace) -> int:
         return 0
     from omicsgate.localapi.tokens import issue_token
 
+    problem = _token_problem(args, [name for name, _ in auth.settings.tier_limits])
+    if problem:
+        print(f"omicsgate: {problem}", file=sys.stderr)
+        return 2
     groups = _groups(args.groups)
-    print(issue_token(auth, args.user, groups, args.tier, args.days * 24 * 3600))
+    print(issue_token(auth, args.user, groups, args.tier, round(args.days * 24 * 3600)))
     return 0
+
+
+MAX_TOKEN_DAYS = 365  # a development token; a longer-lived one is a leak waiting to happen
+
+
+def _token_problem(args: argparse.Namespace, tiers: list[str]) -> str | None:
+    """Why ``token issue`` must refuse: an unknown tier would silently get the standard
+    allowance, and a lifetime of zero or less an already expired token."""
+    if args.tier not in tiers:
+        return f"--tier: unknown tier {args.tier!r} (known: {', '.join(tiers)}; OMICSGATE_TIERS)"
+    if not 0 < args.days <= MAX_TOKEN_DAYS:
+        return f"--days: {args.days:g} is not a number of days in (0, {MAX_TOKEN_DAYS}]"
+    if not args.user.strip():
+        return "--user: empty user name"
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -258,8 +277,8 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("action", choices=["issue", "revoke"])
     token.add_argument("--user", required=True)
     token.add_argument("--groups", default="", help="comma-separated groups")
-    token.add_argument("--tier", default="standard")
-    token.add_argument("--days", type=int, default=14)
+    token.add_argument("--tier", default="standard", help="a tier of OMICSGATE_TIERS")
+    token.add_argument("--days", type=float, default=14, help="lifetime, at most 365 days")
     token.set_defaults(run=_cmd_token)
     return parser
 
