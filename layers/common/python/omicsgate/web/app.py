@@ -137,4 +137,23 @@ def make_handler(app: FastAPI) -> LambdaHandler:
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return mangum(event, context)
 
+    register_snapshot_hook()
     return handler
+
+
+def register_snapshot_hook() -> None:
+    """With Lambda SnapStart the snapshot is taken after init: load numpy, tiledb and the
+    TileDB context before it, so a restored container starts past the data stack's floor.
+    ``snapshot_restore_py`` ships in Lambda's Python runtimes; elsewhere there is no hook."""
+    try:
+        from snapshot_restore_py import register_before_snapshot
+    except ImportError:
+        return
+    register_before_snapshot(warm_data_stack)
+
+
+def warm_data_stack() -> None:
+    """Build the TileDB context; nothing is read, so no connection goes into the snapshot."""
+    from omicsgate.storage import get_store
+
+    get_store().ctx  # noqa: B018 (the property builds and keeps the context)
