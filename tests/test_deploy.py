@@ -23,6 +23,8 @@ import ast
 import copy
 import io
 import json
+import re
+import tomllib
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -41,7 +43,7 @@ from moto.s3.models import FakeBucket, s3_backends
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
-from tests.conftest import TEMPLATE
+from tests.conftest import ROOT, TEMPLATE
 
 pytestmark = pytest.mark.template
 
@@ -196,6 +198,58 @@ class _Bucket(_StandIn, CloudFormationModel):
         return bucket
 
 
+class _Version(_StandIn, CloudFormationModel):
+    """A published function version (moto's own has no attributes for !GetAtt)."""
+
+    ATTRIBUTES = ("FunctionArn", "Version")
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Version"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> _Version:
+        props = cloudformation_json["Properties"]
+        lam = boto3.client("lambda", region_name=region_name)
+        version = lam.publish_version(FunctionName=props["FunctionName"])
+        arn = version["FunctionArn"]
+        return cls(arn, {"FunctionArn": arn, "Version": version["Version"]})
+
+
+class _Alias(_StandIn, CloudFormationModel):
+    """A function alias (AutoPublishAlias), created through the Lambda API."""
+
+    ATTRIBUTES = ("AliasArn",)
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Alias"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> _Alias:
+        props = cloudformation_json["Properties"]
+        alias = boto3.client("lambda", region_name=region_name).create_alias(
+            FunctionName=props["FunctionName"],
+            Name=props["Name"],
+            FunctionVersion=str(props["FunctionVersion"]),
+        )
+        return cls(alias["AliasArn"], {"AliasArn": alias["AliasArn"]})
+
+
 class _HttpApi(_StandIn, CloudFormationModel):
     ATTRIBUTES = ("ApiEndpoint", "ApiId")
 
@@ -258,7 +312,11 @@ def _register_stand_ins() -> None:
     for cache in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cache.cache_clear()
     types = parsing.get_model_map()
-    for stand_in in (_UserPool, _UserPoolClient, _Bucket, _BucketPolicy, _HttpApi, _HttpApiStage):
+    stand_ins = (
+        *(_UserPool, _UserPoolClient, _Bucket, _BucketPolicy),
+        *(_Version, _Alias, _HttpApi, _HttpApiStage),
+    )
+    for stand_in in stand_ins:
         assert types[stand_in.cloudformation_type()] is stand_in
 
 
@@ -439,7 +497,8 @@ def test_template_deploys_with_its_resources() -> None:
     integrations = {i["IntegrationId"]: i for i in apis.get_integrations(ApiId=api_id)["Items"]}
     for key, route in routes.items():
         target = integrations[route["Target"].split("/", 1)[1]]["IntegrationUri"]
-        assert f":function:{resources[declared[key]][1]}/" in target, key
+        # The function itself, or one of its aliases (AutoPublishAlias).
+        assert re.search(rf":function:{resources[declared[key]][1]}(:\w+)?/", target), key
     assert [s["StageName"] for s in apis.get_stages(ApiId=api_id)["Items"]] == ["$default"]
 
 
@@ -465,6 +524,39 @@ def test_template_deploys_with_an_external_issuer_and_bucket() -> None:
     ]["Variables"]
     assert env["OMICSGATE_JWKS_URL"] == "https://login.example.org/.well-known/jwks.json"
     assert env["OMICSGATE_JWT_AUDIENCE"] == "omicsgate"
+
+
+def stage_configs() -> dict[str, dict[str, Any]]:
+    with open(ROOT / "samconfig.toml", "rb") as handle:
+        config = tomllib.load(handle)
+    return {
+        env: sections["deploy"]["parameters"]
+        for env, sections in config.items()
+        if isinstance(sections, dict) and "deploy" in sections
+    }
+
+
+def test_samconfig_has_a_dev_and_a_prod_stage() -> None:
+    configs = stage_configs()
+    assert {"dev", "prod"} <= set(configs)
+    assert len({c["stack_name"] for c in configs.values()}) == len(configs)
+    for env, config in configs.items():
+        overrides = dict(pair.split("=", 1) for pair in config["parameter_overrides"].split())
+        assert overrides["Stage"] == env
+        assert config["resolve_s3"] is True
+        assert config["confirm_changeset"] is False
+        assert config["fail_on_empty_changeset"] is False
+        assert set(config["capabilities"].split()) == {"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"}
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_each_stage_deploys_with_its_samconfig_parameters(env: str) -> None:
+    config = stage_configs()[env]
+    overrides = dict(pair.split("=", 1) for pair in config["parameter_overrides"].split())
+    stack, _ = deploy(sam_template(), overrides)
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert {k: parameters[k] for k in overrides} == overrides
 
 
 @pytest.mark.usefixtures("aws")
