@@ -6,7 +6,7 @@ PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) \
                       $(shell command -v python3.12 2>/dev/null) python3)
 VENV := .venv
 BIN := $(VENV)/bin
-TYPED := layers/common/python/omicsgate $(wildcard functions/*/*_api) benchmarks
+TYPED := layers/common/python/omicsgate $(wildcard functions/*/*_api) benchmarks infra
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_PATH := $(dir $(PYTHON)):$(PATH)
@@ -46,7 +46,8 @@ serve: data
 	$(BIN)/python -m omicsgate.localapi.server --template infra/template.yaml --port $(PORT)
 
 test: install $(SAM_VENV)/.installed
-	$(BIN)/ruff check layers functions tests benchmarks
+	$(BIN)/ruff check layers functions tests benchmarks infra
+	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/mypy $(TYPED)
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$(SAM_PATH)" $(BIN)/pytest -q
 
@@ -54,8 +55,9 @@ test-unit: install
 	$(BIN)/pytest -q -m unit
 
 lint: install
-	$(BIN)/ruff check layers functions tests benchmarks
-	$(BIN)/ruff format --check layers functions tests benchmarks
+	$(BIN)/ruff check layers functions tests benchmarks infra
+	$(BIN)/ruff format --check layers functions tests benchmarks infra
+	$(BIN)/actionlint .github/workflows/*.yml
 
 typecheck: install
 	$(BIN)/mypy $(TYPED)
