@@ -578,3 +578,20 @@ def test_a_template_that_cannot_deploy_fails(break_it: Any) -> None:
     break_it(document["Globals"]["Function"]["Environment"]["Variables"])
     with pytest.raises(DeployFailed, match=r"UserTable|Nope"):
         deploy(document, {"Stage": "dev"})
+
+
+@pytest.mark.usefixtures("aws")
+def test_snapstart_deploys_behind_the_live_alias() -> None:
+    stack, cloudformation = deploy(sam_template(), {"SnapStart": "PublishedVersions"})
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    resources = cloudformation["Resources"]
+    for name in ("ReferenceFunction", "GwasFunction"):
+        props = resources[name]["Properties"]
+        assert props["SnapStart"]["Fn::If"][:2] == [
+            "UseSnapStart",
+            {"ApplyOn": "PublishedVersions"},
+        ]
+        alias = resources[f"{name}Aliaslive"]
+        assert alias["Type"] == "AWS::Lambda::Alias"
+    kinds = {kind for kind, _ in _physical_ids().values()}
+    assert {"AWS::Lambda::Version", "AWS::Lambda::Alias"} <= kinds
