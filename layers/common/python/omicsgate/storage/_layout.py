@@ -24,8 +24,12 @@ PACK_FILE = "small-tables.json.gz"
 _RELEASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
+def is_release_id(name: str) -> bool:
+    return bool(_RELEASE_ID.match(name))
+
+
 def check_release_id(release_id: str) -> str:
-    if not _RELEASE_ID.match(release_id):
+    if not is_release_id(release_id):
         raise InvalidRelease(
             f"release ID {release_id!r} must be 1-64 letters, digits, '.', '_' or '-'"
         )

@@ -16,7 +16,6 @@ from omicsgate.storage import _layout, _manifest
 from omicsgate.storage._context import tiledb_config
 from omicsgate.storage._errors import (
     DamagedFile,
-    InvalidRelease,
     ReleaseNotFound,
     StoreUnavailable,
 )
@@ -147,7 +146,7 @@ class DataStore:
             if not vfs.is_dir(base):
                 return []
             names = [_layout.base_name(uri) for uri in vfs.ls(base)]
-        return sorted(n for n in names if _is_release_id(n))
+        return sorted(n for n in names if _layout.is_release_id(n))
 
     def list_releases(self) -> list[str]:
         """Complete releases; a damaged manifest makes the store unavailable (DamagedFile)."""
@@ -225,14 +224,6 @@ class DataStore:
         array = self.array(release_id, name)
         with unavailable_on_tiledb_error(f"reading {name} of release {release_id}"):
             return read(array)
-
-
-def _is_release_id(name: str) -> bool:
-    try:
-        _layout.check_release_id(name)
-    except InvalidRelease:
-        return False
-    return True
 
 
 @lru_cache(maxsize=1)
