@@ -81,13 +81,11 @@ def build_release(
     release: str = DEMO_RELEASE,
     make_current: bool = True,
 ) -> None:
-    from omicsgate.ingest.cli import ingest_reference
+    from omicsgate.ingest.cli import build_demo_release
     from omicsgate.storage import get_store
 
     use_store(data_uri, endpoint)
-    ingest_reference(
-        get_store(), release, demo_inputs(files), progress=False, make_current=make_current
-    )
+    build_demo_release(get_store(), release, files, progress=False, make_current=make_current)
 
 
 @pytest.fixture(scope="session")

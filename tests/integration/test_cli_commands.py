@@ -1,4 +1,4 @@
-"""`omicsgate token issue` refuses what it cannot honour; `releases publish` says what changed."""
+"""`omicsgate token issue` refuses what it cannot honour; `releases current ID` reports."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_publish_confirms_the_switch(
     build_release(uri, small, release="v2", make_current=False)
     capsys.readouterr()
 
-    assert main(["--data-uri", uri, "releases", "publish", "v2"]) == 0
+    assert main(["--data-uri", uri, "releases", "current", "v2"]) == 0
     assert capsys.readouterr().out == f"release v2 is now current (was {DEMO_RELEASE})\n"
     use_store(uri)
     assert get_store().current_release() == "v2"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from omicsgate.ingest.demo import write_demo
-from tests.conftest import Caller, demo_inputs, use_store
+from tests.conftest import Caller, use_store
 from tests.helpers import gtf_records
 from tests.leaks import PROBES, Probe, assert_invisible
 from tests.tokens import user_token
@@ -20,15 +20,15 @@ DESCRIPTION = "Cohort A, consented for group use only"
 @pytest.fixture(scope="module")
 def restricted_release(local_data: str, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """A release only cohort-a may see, built beside the public demo release."""
-    from omicsgate.ingest.cli import ingest_reference
+    from omicsgate.ingest.cli import build_demo_release
     from omicsgate.storage import get_store
 
     files = write_demo(str(tmp_path_factory.mktemp("private")), genes=60, seed=77)
     use_store(local_data)
-    ingest_reference(
+    build_demo_release(
         get_store(),
         RESTRICTED,
-        demo_inputs(files),
+        files,
         progress=False,
         description=DESCRIPTION,
         groups=frozenset({"cohort-a"}),

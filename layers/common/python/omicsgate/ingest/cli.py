@@ -1,9 +1,16 @@
 """``omicsgate``: build data releases and look after them.
 
+A release is built from parts, each ingested into the draft ID (created on first use; a
+part ingested again replaces the earlier one), then published: checked, made visible and
+immutable in one step.
+
 omicsgate ingest reference --release ID --tissues T --annotation GTF --variants VCF
+omicsgate ingest expression --release ID --gct GCT --sample-attributes TSV [...]
+omicsgate releases publish ID [--current]   check the draft and publish it
+omicsgate releases current [ID]             show (or switch) the current release
+omicsgate releases list|prune
 omicsgate demo files DIR           write the demo input files
 omicsgate demo release             ingest the demo data unless a release is current
-omicsgate releases list|current|publish ID|prune
 omicsgate token issue --user NAME [--groups a,b] [--tier standard]
 omicsgate token revoke --user NAME    refuse every token issued to NAME until now
 """
@@ -14,9 +21,10 @@ import argparse
 import dataclasses
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from omicsgate.ingest.demo import DEMO_RELEASE, write_demo
+from omicsgate.ingest.demo import DEMO_RELEASE, DemoFiles, write_demo
 from omicsgate.ingest.errors import InputError
 from omicsgate.ingest.reference import ReferenceInputs, write_reference
 from omicsgate.settings import get_settings
@@ -31,11 +39,17 @@ from omicsgate.storage import (
 )
 from omicsgate.storage.writer import (
     DEFAULT_PRUNE_GRACE_SECONDS,
-    ReleaseWriter,
+    DraftInconsistent,
+    PartWriter,
+    draft_parts,
     find_orphans,
     prune,
     publish,
+    publish_draft,
 )
+
+if TYPE_CHECKING:
+    from omicsgate.ingest.expression import ExpressionInputs
 
 
 def _store(data_uri: str | None) -> DataStore:
@@ -50,30 +64,105 @@ def _groups(text: str) -> frozenset[str]:
     return frozenset(g.strip() for g in text.split(",") if g.strip())
 
 
-def ingest_reference(
+def ingest_part(
     store: DataStore,
     release: str,
-    inputs: ReferenceInputs,
-    progress: bool,
-    make_current: bool = True,
+    part: str,
+    write: Callable[[PartWriter], None],
     description: str = "",
     groups: frozenset[str] = frozenset(),
 ) -> None:
-    with ReleaseWriter(store, release, description, groups) as writer:
-        write_reference(writer, inputs, progress)
-        writer.commit(make_current=make_current and not groups)
+    """Add one part to the draft ``release``, replacing an earlier version of that part."""
+    with PartWriter(store, release, part, description, groups) as writer:
+        write(writer)
+        writer.commit()
 
 
-def _cmd_ingest_reference(args: argparse.Namespace) -> int:
-    inputs = ReferenceInputs(
-        args.tissues, args.annotation, args.variants, args.gene_status, args.gene_id_attribute
+def publish_release(store: DataStore, release: str, make_current: bool) -> dict[str, Any]:
+    """Check the draft's parts agree, derive what comes from several of them, publish."""
+    from omicsgate.ingest.assemble import assemble_portal
+
+    return publish_draft(store, release, assemble_portal, make_current)
+
+
+def reference_part(inputs: ReferenceInputs, progress: bool) -> Callable[[PartWriter], None]:
+    return lambda writer: write_reference(writer, inputs, progress)
+
+
+def expression_part(inputs: ExpressionInputs, progress: bool) -> Callable[[PartWriter], None]:
+    from omicsgate.ingest.expression import write_expression
+
+    return lambda writer: write_expression(writer, inputs, progress)
+
+
+def build_demo_release(
+    store: DataStore,
+    release: str,
+    files: DemoFiles,
+    progress: bool,
+    make_current: bool = True,
+    groups: frozenset[str] = frozenset(),
+    description: str = "OmicsGate demo data (synthetic)",
+) -> None:
+    """The demo files as a release: the reference part, the expression part, published."""
+    from omicsgate.ingest.expression import ExpressionInputs
+
+    reference = ReferenceInputs(files.tissues, files.annotation, files.variants, files.gene_status)
+    expression = ExpressionInputs(
+        gct=files.expression,
+        sample_attributes=files.sample_attributes,
+        subject_phenotypes=files.subject_phenotypes,
     )
+    for part, write in (
+        ("reference", reference_part(reference, progress)),
+        ("expression", expression_part(expression, progress)),
+    ):
+        ingest_part(store, release, part, write, description, groups)
+    publish_release(store, release, make_current and not groups)
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
     store = _store(args.data_uri)
     groups = _groups(args.groups)
-    current = not (args.no_current or groups)
-    ingest_reference(store, args.release, inputs, not args.quiet, current, args.description, groups)
-    state = "current" if current else "not current"
-    print(f"release {args.release} written to {store.root} ({state})")
+    write = _part_writer(args)
+    ingest_part(store, args.release, args.kind, write, args.description, groups)
+    print(f"{args.kind} part of draft release {args.release} written to {store.root}")
+    if args.publish:
+        return _publish(store, args.release, not (args.no_current or groups))
+    return 0
+
+
+def _part_writer(args: argparse.Namespace) -> Callable[[PartWriter], None]:
+    progress = not args.quiet
+    if args.kind == "reference":
+        inputs = ReferenceInputs(
+            args.tissues, args.annotation, args.variants, args.gene_status, args.gene_id_attribute
+        )
+        return reference_part(inputs, progress)
+    from omicsgate.ingest.expression import ExpressionInputs
+
+    bed = dict(_tissue_file(text) for text in args.bed)
+    expression = ExpressionInputs(
+        gct=args.gct,
+        sample_attributes=args.sample_attributes,
+        subject_phenotypes=args.subject_phenotypes,
+        bed=bed,
+    )
+    return expression_part(expression, progress)
+
+
+def _tissue_file(text: str) -> tuple[str, str]:
+    tissue, _, path = text.partition("=")
+    if not tissue or not path:
+        raise InputError(text, 0, "--bed", "expected TISSUE=PATH")
+    return tissue, path
+
+
+def _publish(store: DataStore, release: str, make_current: bool) -> int:
+    manifest = publish_release(store, release, make_current)
+    parts = ", ".join(manifest["parts"])
+    state = "current" if make_current and not manifest["access"]["groups"] else "not current"
+    print(f"release {release} published with parts {parts} ({state})")
     return 0
 
 
@@ -94,15 +183,8 @@ def _cmd_demo_release(args: argparse.Namespace) -> int:
         pass
     with tempfile.TemporaryDirectory() as directory:
         files = write_demo(directory, genes=args.genes)
-        inputs = ReferenceInputs(files.tissues, files.annotation, files.variants, files.gene_status)
         print(f"building the demo release {args.release} in {store.root} ...")
-        ingest_reference(
-            store,
-            args.release,
-            inputs,
-            not args.quiet,
-            description="OmicsGate demo data (synthetic)",
-        )
+        build_demo_release(store, args.release, files, not args.quiet)
     print(f"current release: {args.release}")
     return 0
 
@@ -125,40 +207,55 @@ def _current_or_none(store: DataStore) -> str | None:
 
 
 def _releases_list(store: DataStore, args: argparse.Namespace) -> int:
-    """Every complete release, * on the current one; a damaged file is named, not fatal."""
+    """Every published release, * on the current one, then the drafts with their parts; a
+    damaged file is named, not fatal."""
     damaged = False
     try:
         current = _current_or_none(store)
     except DamagedFile as error:
         print(f"omicsgate: {error}", file=sys.stderr)
         current, damaged = None, True
+    drafts: list[str] = []
     for release in store.release_dirs():
         try:
             store.resolve(release)
         except ReleaseNotFound:
-            continue  # never committed: see `releases prune`
+            parts = draft_parts(store, release)
+            if parts:
+                drafts.append(f"  {release} (parts: {', '.join(parts)})")
+            continue  # else never committed: see `releases prune`
         except DamagedFile as error:
             print(f"omicsgate: {error}", file=sys.stderr)
             damaged = True
             continue
         print(f"{'*' if release == current else ' '} {release}")
+    if drafts:
+        print("drafts (not visible until published):", *drafts, sep="\n")
     return 2 if damaged else 0
 
 
 def _releases_current(store: DataStore, args: argparse.Namespace) -> int:
+    """Without an ID: the current release. With one: make that published release current
+    (a roll-back is the same command with an older ID)."""
+    if args.release:
+        return _switch_current(store, args.release)
     current = _current_or_none(store)
     print(current or "no release is current")
     return 0 if current else 1
 
 
-def _releases_publish(store: DataStore, args: argparse.Namespace) -> int:
+def _switch_current(store: DataStore, release: str) -> int:
     try:
         previous = _current_or_none(store)
     except DamagedFile:
-        previous = None  # publishing repairs a damaged pointer
-    publish(store, args.release)
-    print(f"release {args.release} is now current (was {previous or 'none'})")
+        previous = None  # switching repairs a damaged pointer
+    publish(store, release)
+    print(f"release {release} is now current (was {previous or 'none'})")
     return 0
+
+
+def _releases_publish(store: DataStore, args: argparse.Namespace) -> int:
+    return _publish(store, args.release, args.current)
 
 
 def _releases_prune(store: DataStore, args: argparse.Namespace) -> int:
@@ -212,6 +309,28 @@ def _token_problem(args: argparse.Namespace, tiers: list[str]) -> str | None:
     return None
 
 
+def _part_options() -> argparse.ArgumentParser:
+    """What every ``ingest`` kind takes: the draft, and what publishing it would do."""
+    part = argparse.ArgumentParser(add_help=False)
+    part.add_argument("--release", required=True, help="release ID (the datasetId)")
+    part.add_argument("--description", default="")
+    part.add_argument(
+        "--groups",
+        default="",
+        help="restrict the release to these comma-separated groups "
+        "(a restricted release is never current: callers choose it with datasetId)",
+    )
+    part.add_argument(
+        "--publish", action="store_true", help="publish the draft once this part is written"
+    )
+    part.add_argument(
+        "--no-current",
+        action="store_true",
+        help="with --publish: do not make the release current",
+    )
+    return part
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="omicsgate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -223,10 +342,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    ingest = commands.add_parser("ingest", help="write a release from files")
+    ingest = commands.add_parser("ingest", help="add a part to a draft release")
     kinds = ingest.add_subparsers(dest="kind", required=True)
-    reference = kinds.add_parser("reference", help="tissues, genes, exons, variants")
-    reference.add_argument("--release", required=True, help="release ID (the datasetId)")
+    part = _part_options()
+    reference = kinds.add_parser(
+        "reference", parents=[part], help="tissues, genes, exons, variants"
+    )
     reference.add_argument("--tissues", required=True, help="tissue table (TSV)")
     reference.add_argument("--annotation", required=True, help="genes and exons (GTF or GFF3)")
     reference.add_argument("--variants", required=True, help="variant sites (VCF)")
@@ -236,17 +357,25 @@ def _parser() -> argparse.ArgumentParser:
         default="gene_name",
         help="attribute served as geneId (default gene_name)",
     )
-    reference.add_argument("--description", default="")
-    reference.add_argument(
-        "--no-current", action="store_true", help="write the release without making it current"
+    expression = kinds.add_parser(
+        "expression", parents=[part], help="per-sample TPM (GTEx GCT or RatGTEx BED)"
     )
-    reference.add_argument(
-        "--groups",
-        default="",
-        help="restrict the release to these comma-separated groups "
-        "(a restricted release is never current: callers choose it with datasetId)",
+    expression.add_argument("--gct", help="gene x sample TPM (GCT 1.2, may be gzipped)")
+    expression.add_argument(
+        "--sample-attributes", help="GTEx sample attributes (TSV: SAMPID, SMTSD[, SUBJID])"
     )
-    reference.set_defaults(run=_cmd_ingest_reference)
+    expression.add_argument(
+        "--subject-phenotypes", help="GTEx subject phenotypes (TSV: SUBJID, SEX, AGE)"
+    )
+    expression.add_argument(
+        "--bed",
+        action="append",
+        default=[],
+        metavar="TISSUE=PATH",
+        help="RatGTEx expression BED of one tissue (repeat per tissue)",
+    )
+    for kind in (reference, expression):
+        kind.set_defaults(run=_cmd_ingest)
 
     demo = commands.add_parser("demo", help="the synthetic demo data")
     demo_kinds = demo.add_subparsers(dest="kind", required=True)
@@ -260,9 +389,12 @@ def _parser() -> argparse.ArgumentParser:
     release.add_argument("--genes", type=int, default=3000)
     release.set_defaults(run=_cmd_demo_release)
 
-    releases = commands.add_parser("releases", help="list, show, publish or prune releases")
+    releases = commands.add_parser("releases", help="list, publish, switch or prune releases")
     releases.add_argument("action", choices=["list", "current", "publish", "prune"])
     releases.add_argument("release", nargs="?")
+    releases.add_argument(
+        "--current", action="store_true", help="publish: also make the release current"
+    )
     releases.add_argument(
         "--grace-seconds",
         type=float,
@@ -291,7 +423,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except InputError as error:
         print(f"omicsgate: invalid input: {error}", file=sys.stderr)
-    except (ReleaseExists, ReleaseNotFound, InvalidRelease, RestrictedRelease) as error:
+    except (
+        ReleaseExists,
+        ReleaseNotFound,
+        InvalidRelease,
+        RestrictedRelease,
+        DraftInconsistent,
+    ) as error:
         print(f"omicsgate: {error}", file=sys.stderr)
     except StoreUnavailable as error:
         print(f"omicsgate: data store unavailable: {error}", file=sys.stderr)

@@ -9,10 +9,15 @@ import numpy as np
 
 from omicsgate.ingest.annotation import Gene, read_annotation
 from omicsgate.ingest.errors import InputError
-from omicsgate.ingest.tables import GENE_STATUS_COLUMNS, TISSUE_COLUMNS, read_table
+from omicsgate.ingest.tables import (
+    GENE_STATUS_COLUMNS,
+    TISSUE_COLUMNS,
+    TISSUE_DEFAULTS,
+    read_table,
+)
 from omicsgate.ingest.variants import Site, read_vcf
 from omicsgate.portal import reference as ref
-from omicsgate.storage.writer import ReleaseWriter
+from omicsgate.storage.writer import AttemptWriter
 
 
 @dataclass
@@ -28,8 +33,8 @@ def columns(rows: list[dict], names: Iterable[str]) -> dict[str, np.ndarray]:
     return {n: np.array([r[n] for r in rows]) for n in names}
 
 
-def write_tissues(writer: ReleaseWriter, path: str, progress: bool) -> list[str]:
-    rows = list(read_table(path, TISSUE_COLUMNS, progress))
+def write_tissues(writer: AttemptWriter, path: str, progress: bool) -> list[str]:
+    rows = list(read_table(path, TISSUE_COLUMNS, progress, TISSUE_DEFAULTS))
     seen: set[str] = set()
     for number, row in enumerate(rows):
         if row["tissueSiteDetailId"] in seen:
@@ -51,7 +56,7 @@ def write_tissues(writer: ReleaseWriter, path: str, progress: bool) -> list[str]
 
 
 def write_genes(
-    writer: ReleaseWriter, genes: list[Gene], tissues: list[str], status: GeneStatus
+    writer: AttemptWriter, genes: list[Gene], tissues: list[str], status: GeneStatus
 ) -> None:
     """Genes with their per-tissue status folded in as one flag string per kind, in tissue
     order: a portal reads the whole table at once, so one small array beats two."""
@@ -115,7 +120,7 @@ def _status_flags(by_tissue: dict[str, tuple[bool, bool, bool]], tissues: list[s
     }
 
 
-def write_variants(writer: ReleaseWriter, path: str, progress: bool) -> None:
+def write_variants(writer: AttemptWriter, path: str, progress: bool) -> None:
     ordinal = 0
     for batch in read_vcf(path, progress=progress):
         table = _variant_columns(batch, ordinal)
@@ -135,7 +140,7 @@ def _variant_columns(sites: list[Site], first: int) -> dict[str, np.ndarray]:
     }
 
 
-def write_reference(writer: ReleaseWriter, inputs: ReferenceInputs, progress: bool) -> None:
+def write_reference(writer: AttemptWriter, inputs: ReferenceInputs, progress: bool) -> None:
     """Every reference table; any InputError leaves the release uncommitted."""
     tissues = write_tissues(writer, inputs.tissues, progress)
     genes = read_annotation(inputs.annotation, inputs.gene_id_attribute, progress)

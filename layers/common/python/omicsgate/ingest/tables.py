@@ -63,6 +63,9 @@ TISSUE_COLUMNS: dict[str, Parser] = {
     "hasEGenes": as_bool,
 }
 
+# Derived at publish from the expression part when there is one: optional in the file.
+TISSUE_DEFAULTS: dict[str, Any] = {"rnaSeqSampleCount": 0, "expressedGeneCount": 0}
+
 GENE_STATUS_COLUMNS: dict[str, Parser] = {
     "geneId": as_text,
     "tissueSiteDetailId": as_text,
@@ -72,8 +75,15 @@ GENE_STATUS_COLUMNS: dict[str, Parser] = {
 }
 
 
-def read_table(path: str, columns: dict[str, Parser], progress: bool = False) -> Iterator[dict]:
-    """Rows of a TSV whose header names (at least) ``columns``, parsed and checked."""
+def read_table(
+    path: str,
+    columns: dict[str, Parser],
+    progress: bool = False,
+    defaults: dict[str, Any] | None = None,
+) -> Iterator[dict]:
+    """Rows of a TSV whose header names (at least) ``columns``, parsed and checked; a
+    column of ``defaults`` may be missing from the header and then takes its default."""
+    defaults = defaults or {}
     lines = numbered_lines(path, progress)
     header: list[str] | None = None
     for number, line in lines:
@@ -81,7 +91,7 @@ def read_table(path: str, columns: dict[str, Parser], progress: bool = False) ->
             continue
         cells = line.split("\t")
         if header is None:
-            missing = [c for c in columns if c not in cells]
+            missing = [c for c in columns if c not in cells and c not in defaults]
             if missing:
                 raise InputError(path, number, missing[0], "column missing from the header")
             header = cells
@@ -95,7 +105,8 @@ def read_table(path: str, columns: dict[str, Parser], progress: bool = False) ->
             )
         row = dict(zip(header, cells, strict=True))
         yield {
-            name: _parse(path, number, name, parse, row[name]) for name, parse in columns.items()
+            name: _parse(path, number, name, parse, row[name]) if name in row else defaults[name]
+            for name, parse in columns.items()
         }
     if header is None:
         raise InputError(path, 1, "header", "the file is empty")

@@ -17,6 +17,8 @@ EXONS = "exons"
 VARIANTS = "variants"
 # Per-tissue status of a gene: one '0'/'1' per tissue, in tissue order.
 STATUS_FLAGS = ("expressedIn", "testedEqtlIn", "eqtlIn")
+# Columns of the genes table that are storage bookkeeping, never served.
+PRIVATE_GENE_COLUMNS = frozenset({"ordinal", "expression_row", *STATUS_FLAGS})
 
 TISSUE_FIELDS = (
     "tissueSiteDetailId",
@@ -87,7 +89,7 @@ def _with_status(store: DataStore, release: str, gene: Row) -> Row:
         }
         for i, tissue in enumerate(tissue_info(store, release))
     ]
-    fields = {k: v for k, v in gene.items() if k != "ordinal" and k not in STATUS_FLAGS}
+    fields = {k: v for k, v in gene.items() if k not in PRIVATE_GENE_COLUMNS}
     return {**fields, "hasEqtl": any(s["eqtl"] for s in status), "statusInTissue": status}
 
 

@@ -2,11 +2,14 @@
 
     current.json                          pointer: {"release": ID, "manifest": {...}}
     releases/<ID>/release.json            manifest: written once, the release's commit point
-    releases/<ID>/attempts/<attempt>/     one ingestion's arrays, pack and lease
+    releases/<ID>/draft/<part>.json       a draft's parts: which attempt holds each one
+    releases/<ID>/attempts/<attempt>/     one part ingestion's (or one publish's) arrays,
+                                          pack and lease
 
-Every ingestion writes into an attempt directory of its own, so concurrent writers of one
-release ID never touch each other's files; the manifest names the attempt that won.
-Releases of format 1 kept their arrays directly in ``releases/<ID>/``.
+Every part ingestion writes into an attempt directory of its own, so concurrent writers of
+one release ID never touch each other's files; the draft's part record names the attempt
+that holds the part, and publishing copies those names into the manifest (with the attempt
+holding what publish derived). Releases of format 1 kept their arrays in ``releases/<ID>/``.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ RELEASES_DIR = "releases"
 ATTEMPTS_DIR = "attempts"
 POINTER_FILE = "current.json"
 MANIFEST_FILE = "release.json"
+DRAFT_DIR = "draft"
 LEASE_FILE = "lease.json"
 PACK_FILE = "small-tables.json.gz"
 _RELEASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_PART = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 def is_release_id(name: str) -> bool:
@@ -54,6 +59,16 @@ def attempts_uri(root: str, release_id: str) -> str:
 
 def manifest_uri(root: str, release_id: str) -> str:
     return join(release_uri(root, release_id), MANIFEST_FILE)
+
+
+def draft_uri(root: str, release_id: str) -> str:
+    return join(release_uri(root, release_id), DRAFT_DIR)
+
+
+def part_uri(root: str, release_id: str, part: str) -> str:
+    if not _PART.match(part):
+        raise InvalidRelease(f"part name {part!r} must be 1-32 lower-case letters, digits or '_'")
+    return join(draft_uri(root, release_id), f"{part}.json")
 
 
 def pointer_uri(root: str) -> str:

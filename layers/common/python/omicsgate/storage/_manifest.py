@@ -8,7 +8,8 @@ from typing import Any
 from omicsgate.storage._errors import DamagedFile, InvalidRelease
 from omicsgate.storage._layout import check_release_id
 
-FORMAT = 2
+# 3: tables name the attempt holding them (releases built from parts).
+FORMAT = 3
 
 
 def check_manifest(document: Any, uri: str, release_id: str) -> dict[str, Any]:

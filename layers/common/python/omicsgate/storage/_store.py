@@ -167,7 +167,15 @@ class DataStore:
         return _layout.join(_layout.release_uri(self.root, release_id), data)
 
     def array_uri(self, release_id: str, name: str) -> str:
+        """A table lives in the attempt of the part that wrote it (format 3), or with the
+        release's data."""
+        table = self.manifest(release_id)["tables"].get(name) or {}
+        if "data" in table:
+            return _layout.join(_layout.release_uri(self.root, release_id), table["data"], name)
         return _layout.join(self.data_uri(release_id), name)
+
+    def has_table(self, release_id: str, name: str) -> bool:
+        return name in self.manifest(release_id)["tables"]
 
     def array(self, release_id: str, name: str) -> tiledb.Array:
         """An open read handle, kept for the life of the container."""

@@ -108,9 +108,13 @@ def _names(schema: tiledb.ArraySchema) -> list[str]:
     return dims + [schema.attr(i).name for i in range(schema.nattr)]
 
 
-def consolidate(uri: str, ctx: tiledb.Ctx) -> None:
-    """Merge fragments, then fragment metadata, and drop what was merged."""
-    for mode in ("fragments", "fragment_meta"):
+CONSOLIDATION_MODES = ("fragments", "fragment_meta")
+
+
+def consolidate(uri: str, ctx: tiledb.Ctx, modes: Sequence[str] = CONSOLIDATION_MODES) -> None:
+    """Merge fragments, then fragment metadata (the modes asked for), and drop what was
+    merged."""
+    for mode in modes:
         config = tiledb.Config({"sm.consolidation.mode": mode, "sm.vacuum.mode": mode})
         tiledb.consolidate(uri, config=config, ctx=ctx)
         tiledb.vacuum(uri, config=config, ctx=ctx)

@@ -17,14 +17,20 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
 from omicsgate.storage import _layout, _manifest, _tables
-from omicsgate.storage._errors import ReleaseExists, RestrictedRelease, StorageError
+from omicsgate.storage._errors import (
+    DamagedFile,
+    ReleaseExists,
+    ReleaseNotFound,
+    RestrictedRelease,
+    StorageError,
+)
 from omicsgate.storage._store import DataStore
 
 LEASE_REFRESH_SECONDS = 30.0
@@ -33,34 +39,24 @@ DEFAULT_PRUNE_GRACE_SECONDS = 600.0
 MIN_PRUNE_GRACE_SECONDS = 2 * LEASE_REFRESH_SECONDS
 
 
-class ReleaseWriter:
-    """Use as a context manager; call :meth:`commit` at the end of the block.
+class AttemptWriter:
+    """Arrays written into an attempt directory of their own. Use as a context manager: an
+    exception removes the attempt; a kill leaves it for ``omicsgate releases prune``."""
 
-    Nothing is visible to readers until the manifest exists, and the manifest is written
-    only after every array is consolidated. An exception removes the attempt; a kill leaves
-    it for ``omicsgate releases prune``.
-    """
-
-    def __init__(
-        self,
-        store: DataStore,
-        release_id: str,
-        description: str = "",
-        groups: frozenset[str] = frozenset(),
-    ) -> None:
+    def __init__(self, store: DataStore, release_id: str) -> None:
         self.store = store
-        self.groups = groups
         self.release_id = _layout.check_release_id(release_id)
-        self.description = description
         self.attempt = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:12]}"
+        self.data = f"{_layout.ATTEMPTS_DIR}/{self.attempt}"
         self.uri = _layout.join(_layout.attempts_uri(store.root, release_id), self.attempt)
         self.tables: dict[str, dict[str, Any]] = {}
         self.packed: dict[str, dict[str, list[Any]]] = {}
         self.committed = False
+        self._consolidation: dict[str, tuple[str, ...]] = {}
         self._lease = _Lease(store, _layout.join(self.uri, _layout.LEASE_FILE), self.attempt)
 
-    def __enter__(self) -> ReleaseWriter:
-        self._refuse_if_committed()
+    def __enter__(self) -> Self:
+        refuse_if_published(self.store, self.release_id)
         self.store.vfs().create_dir(self.uri)
         self._lease.start()
         return self
@@ -69,10 +65,6 @@ class ReleaseWriter:
         self._lease.stop()
         if not self.committed:
             _remove_dir(self.store, self.uri)
-
-    def _refuse_if_committed(self) -> None:
-        if self.store.vfs().is_file(_layout.manifest_uri(self.store.root, self.release_id)):
-            raise ReleaseExists(f"release {self.release_id!r} already exists")
 
     def table_uri(self, name: str) -> str:
         return _layout.join(self.uri, name)
@@ -102,39 +94,283 @@ class ReleaseWriter:
         )
         self.tables[name]["rows"] += len(next(iter(columns.values())))
 
-    def commit(self, make_current: bool = True) -> None:
+    def add_array(
+        self,
+        name: str,
+        dims: Sequence[str],
+        rows: int,
+        consolidate: tuple[str, ...] = ("fragment_meta",),
+    ) -> None:
+        """Register an array the caller wrote itself at :meth:`table_uri`. ``consolidate``:
+        the TileDB consolidation modes to run before commit (fragment metadata alone keeps
+        tile-aligned fragments as written and makes opening one read)."""
+        self.tables[name] = {"dims": list(dims), "rows": rows}
+        self._consolidation[name] = consolidate
+
+    def _finish(self) -> None:
+        """Consolidate every array and write the pack: what commit needs on storage."""
         for name in self.tables:
-            _tables.consolidate(self.table_uri(name), self.store.ctx)
-        manifest = self._manifest()
+            modes = self._consolidation.get(name, _tables.CONSOLIDATION_MODES)
+            _tables.consolidate(self.table_uri(name), self.store.ctx, modes)
         if self.packed:
             pack = {"tables": self.packed}
             _write_file(self.store, self.table_uri(_layout.PACK_FILE), _gzip_json(pack))
-        uri = _layout.manifest_uri(self.store.root, self.release_id)
-        if not create_exclusively(self.store, uri, _json(manifest)):
-            raise ReleaseExists(
-                f"release {self.release_id!r} was committed by another ingestion while this "
-                "one ran; this attempt was discarded"
-            )
-        self.committed = True
+
+    def _records(self) -> dict[str, dict[str, Any]]:
+        return {name: {**info, "data": self.data} for name, info in self.tables.items()}
+
+    def _packed(self) -> dict[str, Any] | None:
+        if not self.packed:
+            return None
+        return {"file": f"{self.data}/{_layout.PACK_FILE}", "tables": sorted(self.packed)}
+
+    def _release_lease(self) -> None:
         self._lease.stop()
         _remove_file(self.store, self._lease.uri)
-        if make_current:
-            publish(self.store, self.release_id)
 
-    def _manifest(self) -> dict[str, Any]:
-        manifest: dict[str, Any] = {
-            "format": _manifest.FORMAT,
+
+class PartWriter(AttemptWriter):
+    """One part of a draft release (``reference``, ``expression``...). Commit records the
+    part in the draft, replacing an earlier version of it; the draft's other parts are never
+    touched, and readers see nothing of a draft until it is published."""
+
+    def __init__(
+        self,
+        store: DataStore,
+        release_id: str,
+        part: str,
+        description: str = "",
+        groups: frozenset[str] = frozenset(),
+    ) -> None:
+        super().__init__(store, release_id)
+        self.part = part
+        self.record_uri = _layout.part_uri(store.root, release_id, part)
+        self.description = description
+        self.groups = groups
+
+    def commit(self) -> None:
+        self._finish()
+        record = {
+            "part": self.part,
             "release": self.release_id,
+            "attempt": self.data,
+            "created": _now(),
             "description": self.description,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "data": f"{_layout.ATTEMPTS_DIR}/{self.attempt}",
-            "tables": self.tables,
-            # Empty groups: public. Otherwise only members of one of the groups see it.
-            "access": {"groups": sorted(self.groups)},
+            "groups": sorted(self.groups),
+            "tables": self._records(),
+            "packed": self._packed(),
         }
-        if self.packed:
-            manifest["packed"] = {"file": _layout.PACK_FILE, "tables": sorted(self.packed)}
-        return manifest
+        write_json_atomically(self.store, self.record_uri, record)
+        if _is_published(self.store, self.release_id):
+            # Published while this part was written: the release did not take it.
+            raise ReleaseExists(
+                f"release {self.release_id!r} was published by another command while this "
+                f"{self.part} part was written; the part was discarded"
+            )
+        self.committed = True
+        self._release_lease()
+
+
+class ReleaseWriter(PartWriter):
+    """A release written in one go: one part, published at commit."""
+
+    def __init__(
+        self,
+        store: DataStore,
+        release_id: str,
+        description: str = "",
+        groups: frozenset[str] = frozenset(),
+        part: str = "reference",
+    ) -> None:
+        super().__init__(store, release_id, part, description, groups)
+
+    def commit(self, make_current: bool = True) -> None:
+        super().commit()
+        publish_draft(self.store, self.release_id, make_current=make_current)
+
+
+# Drafts and publishing ----------------------------------------------------------------
+
+
+class DraftInconsistent(StorageError):
+    """The draft's parts do not fit together; ``problems`` lists every reason."""
+
+    def __init__(self, release_id: str, problems: list[str]) -> None:
+        self.problems = problems
+        listed = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"draft release {release_id!r} cannot be published:\n{listed}")
+
+
+class Draft:
+    """The parts of a draft release, read-only: what publish checks and derives from."""
+
+    def __init__(self, store: DataStore, release_id: str, parts: dict[str, dict[str, Any]]):
+        self.store, self.release_id, self.parts = store, release_id, parts
+
+    def part_of(self, table: str) -> str | None:
+        """The part holding a table (the last one listed wins a name two parts use)."""
+        found = None
+        for part, record in self.parts.items():
+            if table in record["tables"]:
+                found = part
+        return found
+
+    def has(self, table: str) -> bool:
+        return self.part_of(table) is not None
+
+    def table_uri(self, table: str) -> str:
+        record = self.parts[self._part(table)]
+        return _layout.join(
+            _layout.release_uri(self.store.root, self.release_id),
+            record["tables"][table]["data"],
+            table,
+        )
+
+    def read_all(self, table: str) -> dict[str, np.ndarray]:
+        record = self.parts[self._part(table)]
+        packed = record.get("packed") or {}
+        if table in packed.get("tables", []):
+            columns = self._pack(packed["file"])[table]
+            return {column: np.asarray(values) for column, values in columns.items()}
+        import tiledb
+
+        with tiledb.open(self.table_uri(table), ctx=self.store.ctx) as array:
+            if array.schema.sparse:
+                return _tables.read_all(array)
+            return dict(array[:])
+
+    def _part(self, table: str) -> str:
+        part = self.part_of(table)
+        if part is None:
+            raise KeyError(table)
+        return part
+
+    def _pack(self, file: str) -> dict[str, dict[str, list[Any]]]:
+        uri = _layout.join(_layout.release_uri(self.store.root, self.release_id), file)
+        document = self.store.read_json(uri)
+        if document is None:
+            raise DamagedFile(uri, "missing, though a part names it")
+        return dict(document.get("tables", {}))
+
+
+Assemble = Callable[[Draft, AttemptWriter], list[str]]
+
+
+def draft_parts(store: DataStore, release_id: str) -> dict[str, dict[str, Any]]:
+    """The draft's part records by part name ({} when there is no draft)."""
+    vfs = store.vfs()
+    base = _layout.draft_uri(store.root, release_id)
+    if not vfs.is_dir(base):
+        return {}
+    parts: dict[str, dict[str, Any]] = {}
+    for uri in sorted(vfs.ls(base)):
+        name = _layout.base_name(uri)
+        if not name.endswith(".json"):
+            continue  # a temporary file of an atomic write in flight
+        record = store.read_json(uri)
+        if not isinstance(record, dict) or not isinstance(record.get("tables"), dict):
+            raise DamagedFile(uri, "not a part record")
+        parts[name.removesuffix(".json")] = record
+    return parts
+
+
+def publish_draft(
+    store: DataStore,
+    release_id: str,
+    assemble: Assemble | None = None,
+    make_current: bool = False,
+) -> dict[str, Any]:
+    """Check the draft's parts fit together, derive what comes from several parts, and make
+    the release visible by creating its manifest: one atomic step; made current if asked."""
+    refuse_if_published(store, release_id)
+    parts = draft_parts(store, release_id)
+    if not parts:
+        raise ReleaseNotFound(f"no draft release {release_id!r} (ingest a part first)")
+    groups = {tuple(record.get("groups", [])) for record in parts.values()}
+    problems = [] if len(groups) == 1 else [f"parts disagree on access groups: {sorted(groups)}"]
+    with AttemptWriter(store, release_id) as derived:
+        if assemble is not None:
+            problems += assemble(Draft(store, release_id, parts), derived)
+        if problems:
+            raise DraftInconsistent(release_id, problems)
+        derived._finish()
+        manifest = _release_manifest(release_id, parts, derived, sorted(next(iter(groups))))
+        uri = _layout.manifest_uri(store.root, release_id)
+        if not create_exclusively(store, uri, _json(manifest)):
+            raise ReleaseExists(
+                f"release {release_id!r} was committed by another ingestion while this "
+                "one ran; this attempt was discarded"
+            )
+        derived.committed = True
+        derived._release_lease()
+    _remove_dir(store, _layout.draft_uri(store.root, release_id))
+    if make_current and not manifest["access"]["groups"]:
+        publish(store, release_id)
+    return manifest
+
+
+def _release_manifest(
+    release_id: str, parts: dict[str, dict[str, Any]], derived: AttemptWriter, groups: list[str]
+) -> dict[str, Any]:
+    tables: dict[str, Any] = {}
+    packs: list[dict[str, Any]] = []
+    for record in parts.values():
+        tables.update(record["tables"])
+        if record.get("packed"):
+            packs.append(record["packed"])
+    tables.update(derived._records())
+    packed = _merge_packs(packs, derived, tables)
+    description = next((r["description"] for r in parts.values() if r.get("description")), "")
+    manifest: dict[str, Any] = {
+        "format": _manifest.FORMAT,
+        "release": release_id,
+        "description": description,
+        "created": _now(),
+        "data": derived.data,
+        "parts": {name: record["attempt"] for name, record in parts.items()},
+        "tables": tables,
+        # Empty groups: public. Otherwise only members of one of the groups see it.
+        "access": {"groups": groups},
+    }
+    if packed:
+        manifest["packed"] = packed
+    return manifest
+
+
+def _merge_packs(
+    packs: list[dict[str, Any]], derived: AttemptWriter, tables: dict[str, Any]
+) -> dict[str, Any] | None:
+    """One pack for the release: the parts' packed tables that publish did not replace, and
+    the derived ones; written into the publish attempt so a cold reader fetches one object."""
+    merged: dict[str, dict[str, list[Any]]] = {}
+    for packed in packs:
+        uri = _layout.join(
+            _layout.release_uri(derived.store.root, derived.release_id), packed["file"]
+        )
+        document = derived.store.read_json(uri) or {}
+        for name in packed["tables"]:
+            if tables[name]["data"] != derived.data:
+                merged[name] = document["tables"][name]
+    merged.update(derived.packed)
+    if not merged:
+        return None
+    _write_file(derived.store, derived.table_uri(_layout.PACK_FILE), _gzip_json({"tables": merged}))
+    return {"file": _layout.PACK_FILE, "tables": sorted(merged)}
+
+
+def refuse_if_published(store: DataStore, release_id: str) -> None:
+    if _is_published(store, release_id):
+        raise ReleaseExists(
+            f"release {release_id!r} already exists: a published release is immutable"
+        )
+
+
+def _is_published(store: DataStore, release_id: str) -> bool:
+    return bool(store.vfs().is_file(_layout.manifest_uri(store.root, release_id)))
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 class _Lease:
@@ -290,10 +526,16 @@ def find_orphans(
         release = _layout.release_uri(store.root, release_id)
         if committed is None:
             orphans += _legacy_leftovers(store, release)
+            kept = {record["attempt"] for record in draft_parts(store, release_id).values()}
+        else:
+            kept = committed
+            draft = _layout.draft_uri(store.root, release_id)
+            if store.vfs().is_dir(draft):
+                orphans.append(Orphan(draft, "draft of a release already published"))
         attempts = _layout.attempts_uri(store.root, release_id)
         for uri in _children(store, attempts):
             name = _layout.base_name(uri)
-            if committed == f"{_layout.ATTEMPTS_DIR}/{name}":
+            if f"{_layout.ATTEMPTS_DIR}/{name}" in kept:
                 continue
             age = now - _last_heartbeat(store, uri, name)
             if age > grace_seconds:
@@ -307,18 +549,21 @@ def prune(store: DataStore, orphans: list[Orphan]) -> None:
         _remove_file(store, orphan.uri)
 
 
-def _committed_data(store: DataStore, release_id: str) -> str | None:
-    """The attempt the release's manifest names ("" for format 1), or None if uncommitted."""
-    if not store.vfs().is_file(_layout.manifest_uri(store.root, release_id)):
+def _committed_data(store: DataStore, release_id: str) -> set[str] | None:
+    """The attempts the release's manifest names ({""} for format 1), or None if it has no
+    manifest."""
+    if not _is_published(store, release_id):
         return None
-    return str(store.manifest(release_id).get("data", ""))
+    manifest = store.manifest(release_id)
+    named = {str(manifest.get("data", ""))} | set(manifest.get("parts", {}).values())
+    return named | {str(t.get("data", "")) for t in manifest["tables"].values()}
 
 
 def _legacy_leftovers(store: DataStore, release: str) -> list[Orphan]:
     return [
         Orphan(uri, "left by an interrupted ingestion (format 1)")
         for uri in _children(store, release)
-        if _layout.base_name(uri) != _layout.ATTEMPTS_DIR
+        if _layout.base_name(uri) not in (_layout.ATTEMPTS_DIR, _layout.DRAFT_DIR)
     ]
 
 

@@ -1,0 +1,218 @@
+"""Publishing a portal release: check its parts agree and derive what spans them.
+
+The reference part holds tissues, genes, exons and variants; the expression part holds the
+matrix and what ingestion summarised from it (see ``portal.expression_schema``). Counts and
+flags that follow from the expression data are computed here, never typed in twice:
+``tissueInfo.rnaSeqSampleCount`` and ``expressedGeneCount``, ``gene.statusInTissue[].expressed``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from omicsgate.portal import expression_schema as ex
+from omicsgate.portal import reference as ref
+from omicsgate.storage.writer import AttemptWriter, Draft
+
+MAX_LISTED = 5  # of a long list of unknown IDs, name the first few and count the rest
+NO_RANGE = -1
+
+
+def assemble_portal(draft: Draft, derived: AttemptWriter) -> list[str]:
+    """Every reason the draft cannot be published; derived tables written when there is
+    none."""
+    if not draft.has(ref.TISSUES) or not draft.has(ref.GENES):
+        return ["no reference part (tissues and genes): ingest one with `ingest reference`"]
+    if not draft.has(ex.EXPRESSION):
+        return []
+    tissues = _sorted(draft.read_all(ref.TISSUES))
+    genes = _sorted(draft.read_all(ref.GENES))
+    expression_tissues = draft.read_all(ex.EXPRESSION_TISSUES)
+    expression_genes = draft.read_all(ex.EXPRESSION_GENES)
+    tissue_of, problems = _match_tissues(tissues, expression_tissues)
+    row_of, gene_problems = _match_genes(genes, expression_genes)
+    problems += gene_problems
+    if problems:
+        return problems
+    summary = draft.read_all(ex.EXPRESSION_SUMMARY)
+    expressed = np.asarray(summary["expressed"], dtype=bool)
+    _derive_tissues(derived, tissues, expression_tissues, tissue_of, row_of, expressed)
+    _derive_genes(derived, genes, tissues, tissue_of, row_of, expressed)
+    _derive_top(derived, draft.read_all(ex.EXPRESSION_TOP), tissue_of, genes, row_of)
+    return []
+
+
+def _sorted(columns: dict[str, Any]) -> dict[str, np.ndarray]:
+    order = np.argsort(np.asarray(columns["ordinal"]), kind="stable")
+    return {name: np.asarray(values)[order] for name, values in columns.items()}
+
+
+def _listed(values: list[str]) -> str:
+    shown = ", ".join(repr(v) for v in values[:MAX_LISTED])
+    more = len(values) - MAX_LISTED
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _tissue_label_key(label: str) -> str:
+    """GTEx writes SMTSD as 'Adipose - Subcutaneous' and the ID as Adipose_Subcutaneous."""
+    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+
+
+def _match_tissues(
+    tissues: dict[str, np.ndarray], expression_tissues: dict[str, np.ndarray]
+) -> tuple[dict[int, int], list[str]]:
+    """Expression tissue index -> reference tissue position, matching the label with the
+    tissue's ID or its name (tissueSiteDetail)."""
+    known: dict[str, int] = {}
+    for position, (tissue_id, name) in enumerate(
+        zip(tissues["tissueSiteDetailId"], tissues["tissueSiteDetail"], strict=True)
+    ):
+        known.setdefault(_tissue_label_key(str(name)), position)
+        known[_tissue_label_key(str(tissue_id))] = position
+    tissue_of: dict[int, int] = {}
+    unknown: list[str] = []
+    for index, label in zip(
+        expression_tissues["tissue_index"].tolist(),
+        expression_tissues["tissue"].tolist(),
+        strict=True,
+    ):
+        key = _tissue_label_key(label)
+        if key in known:
+            tissue_of[int(index)] = known[key]
+        else:
+            unknown.append(label)
+    problems = []
+    if unknown:
+        problems.append(
+            f"the expression part's tissues {_listed(unknown)} are not tissues of the "
+            "reference part (matched by tissueSiteDetailId or tissueSiteDetail)"
+        )
+    if len(set(tissue_of.values())) != len(tissue_of):
+        problems.append("two tissues of the expression part match one reference tissue")
+    return tissue_of, problems
+
+
+def _gene_keys(gene_id: str, symbol: str) -> list[str]:
+    """Ways an expression row can name a reference gene: its ID (with or without the
+    Ensembl version), or its symbol."""
+    return [ref.gene_key(k) for k in (gene_id, gene_id.split(".", 1)[0], symbol) if k]
+
+
+def _match_genes(
+    genes: dict[str, np.ndarray], expression_genes: dict[str, np.ndarray]
+) -> tuple[dict[int, int], list[str]]:
+    """Reference gene position -> expression row."""
+    position_of = {key: i for i, key in enumerate(genes["gene_key"].tolist())}
+    row_of: dict[int, int] = {}
+    unknown: list[str] = []
+    for row, gene_id, symbol in zip(
+        expression_genes["gene_row"].tolist(),
+        expression_genes["geneId"].tolist(),
+        expression_genes["geneSymbol"].tolist(),
+        strict=True,
+    ):
+        position = next(
+            (position_of[k] for k in _gene_keys(gene_id, symbol) if k in position_of), None
+        )
+        if position is None:
+            unknown.append(gene_id)
+        elif position in row_of:
+            return row_of, [f"expression rows {row_of[position]} and {row} name the same gene"]
+        else:
+            row_of[position] = int(row)
+    if unknown:
+        return row_of, [
+            f"{len(unknown)} genes of the expression part are not genes of the reference "
+            f"part: {_listed(unknown)}"
+        ]
+    return row_of, []
+
+
+def _derive_tissues(
+    derived: AttemptWriter,
+    tissues: dict[str, np.ndarray],
+    expression_tissues: dict[str, np.ndarray],
+    tissue_of: dict[int, int],
+    row_of: dict[int, int],
+    expressed: np.ndarray,
+) -> None:
+    count = len(tissues["tissueSiteDetailId"])
+    samples = np.zeros(count, dtype=np.int64)
+    expressed_genes = np.zeros(count, dtype=np.int64)
+    start = np.full(count, NO_RANGE, dtype=np.int64)
+    end = np.full(count, NO_RANGE, dtype=np.int64)
+    rows = np.asarray(sorted(row_of.values()), dtype=np.int64)
+    for i, index in enumerate(expression_tissues["tissue_index"].tolist()):
+        position = tissue_of[int(index)]
+        samples[position] = int(expression_tissues["sampleCount"][i])
+        start[position] = int(expression_tissues["column_start"][i])
+        end[position] = int(expression_tissues["column_end"][i])
+        expressed_genes[position] = int(expressed[rows, int(index)].sum()) if len(rows) else 0
+    columns = {
+        **tissues,
+        "rnaSeqSampleCount": samples,
+        "expressedGeneCount": expressed_genes,
+        "column_start": start,
+        "column_end": end,
+    }
+    derived.write_table(ref.TISSUES, ["tissueSiteDetailId"], columns, packed=True)
+
+
+def _derive_genes(
+    derived: AttemptWriter,
+    genes: dict[str, np.ndarray],
+    tissues: dict[str, np.ndarray],
+    tissue_of: dict[int, int],
+    row_of: dict[int, int],
+    expressed: np.ndarray,
+) -> None:
+    """``expression_row`` and the expressed flags (GTEx's rule, from the matrix): a tissue
+    without expression data has no expressed gene."""
+    count = len(genes["gene_key"])
+    index_of = {position: index for index, position in tissue_of.items()}
+    tissue_count = len(tissues["tissueSiteDetailId"])
+    flags = []
+    rows = np.full(count, NO_RANGE, dtype=np.int64)
+    for position in range(count):
+        row = row_of.get(position)
+        if row is not None:
+            rows[position] = row
+        flags.append(
+            "".join(
+                "1" if row is not None and t in index_of and expressed[row, index_of[t]] else "0"
+                for t in range(tissue_count)
+            )
+        )
+    columns = {**genes, "expressedIn": np.asarray(flags, dtype=object), "expression_row": rows}
+    derived.write_table(ref.GENES, ["gene_key"], columns, packed=True)
+
+
+def _derive_top(
+    derived: AttemptWriter,
+    top: dict[str, np.ndarray],
+    tissue_of: dict[int, int],
+    genes: dict[str, np.ndarray],
+    row_of: dict[int, int],
+) -> None:
+    """The top-50 lists with the release's gene IDs and tissue IDs, served from memory."""
+    position_of_row = {row: position for position, row in row_of.items()}
+    tissue_ids = _tissue_ids_by_position(derived, tissue_of)
+    positions = [position_of_row[int(r)] for r in top["gene_row"].tolist()]
+    columns = {
+        "tissueSiteDetailId": np.asarray(
+            [tissue_ids[tissue_of[int(i)]] for i in top["tissue_index"].tolist()], dtype=object
+        ),
+        "filterMt": np.asarray(top["filterMt"], dtype=np.uint8),
+        "rank": np.asarray(top["rank"], dtype=np.int64),
+        "geneId": np.asarray([genes["geneId"][p] for p in positions], dtype=object),
+        "chromosome": np.asarray([genes["chromosome"][p] for p in positions], dtype=object),
+        "median": np.asarray(top["median"], dtype=np.float64),
+    }
+    derived.write_table(ex.TOP_EXPRESSED, ["tissueSiteDetailId"], columns, packed=True)
+
+
+def _tissue_ids_by_position(derived: AttemptWriter, tissue_of: dict[int, int]) -> list[str]:
+    return list(derived.packed[ref.TISSUES]["tissueSiteDetailId"])
