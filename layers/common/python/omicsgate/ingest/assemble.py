@@ -197,9 +197,10 @@ def _derive_top(
     genes: dict[str, np.ndarray],
     row_of: dict[int, int],
 ) -> None:
-    """The top-50 lists with the release's gene IDs and tissue IDs, served from memory."""
+    """The top-50 lists with the release's gene IDs and tissue IDs, served from memory
+    (the derived tissues table is written first)."""
     position_of_row = {row: position for position, row in row_of.items()}
-    tissue_ids = _tissue_ids_by_position(derived, tissue_of)
+    tissue_ids = list(derived.packed[ref.TISSUES]["tissueSiteDetailId"])
     positions = [position_of_row[int(r)] for r in top["gene_row"].tolist()]
     columns = {
         "tissueSiteDetailId": np.asarray(
@@ -212,7 +213,3 @@ def _derive_top(
         "median": np.asarray(top["median"], dtype=np.float64),
     }
     derived.write_table(ex.TOP_EXPRESSED, ["tissueSiteDetailId"], columns, packed=True)
-
-
-def _tissue_ids_by_position(derived: AttemptWriter, tissue_of: dict[int, int]) -> list[str]:
-    return list(derived.packed[ref.TISSUES]["tissueSiteDetailId"])

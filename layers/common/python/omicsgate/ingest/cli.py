@@ -220,10 +220,8 @@ def _releases_list(store: DataStore, args: argparse.Namespace) -> int:
         try:
             store.resolve(release)
         except ReleaseNotFound:
-            parts = draft_parts(store, release)
-            if parts:
-                drafts.append(f"  {release} (parts: {', '.join(parts)})")
-            continue  # else never committed: see `releases prune`
+            drafts += _draft_line(store, release)
+            continue
         except DamagedFile as error:
             print(f"omicsgate: {error}", file=sys.stderr)
             damaged = True
@@ -232,6 +230,16 @@ def _releases_list(store: DataStore, args: argparse.Namespace) -> int:
     if drafts:
         print("drafts (not visible until published):", *drafts, sep="\n")
     return 2 if damaged else 0
+
+
+def _draft_line(store: DataStore, release: str) -> list[str]:
+    """A draft and its parts; nothing for a release never committed (see `prune`)."""
+    try:
+        parts = draft_parts(store, release)
+    except DamagedFile as error:
+        print(f"omicsgate: {error}", file=sys.stderr)
+        return [f"  {release} (damaged draft)"]
+    return [f"  {release} (parts: {', '.join(parts)})"] if parts else []
 
 
 def _releases_current(store: DataStore, args: argparse.Namespace) -> int:
