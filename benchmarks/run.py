@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks import coldstart, importtime, warm
+from benchmarks import coldstart, expression, importtime, warm
 from benchmarks.env import (
     BUCKET,
     EVENTS,
@@ -264,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=7, help="cold starts per handler")
     parser.add_argument("--warm", type=int, default=200, help="warm invocations per route")
     parser.add_argument("--counted", type=int, default=20, help="warm requests counted on S3")
+    expression.add_arguments(parser)
     args = parser.parse_args(argv)
     setup_process_env()
     start = time.perf_counter()
@@ -274,7 +275,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"demo release built locally and on moto in {time.perf_counter() - start:.1f} s")
         cold = cold_section(local_uri, args.repeats)
         warm_results = warm_section(local_uri, s3_uri, moto, args.warm, args.counted)
-    summary = {"cold_start": cold, "warm": warm_results, "elapsed_s": time.perf_counter() - start}
+    # TileDB vs Parquet + DuckDB on expression: its own moto server (it counts bytes too).
+    expression_results = expression.run(args)
+    summary = {
+        "cold_start": cold,
+        "warm": warm_results,
+        "expression": expression_results,
+        "elapsed_s": time.perf_counter() - start,
+    }
     print(f"\nBENCH_JSON {json.dumps(rounded(summary))}")
 
 
