@@ -1,7 +1,9 @@
 """A deterministic demo data set in the standard formats the ingest CLI reads.
 
 13 RatGTEx v4 tissues, a few thousand rat-like genes with transcripts and exons on
-several chromosomes (GTF), variant sites (VCF) and per-tissue gene status (TSV).
+several chromosomes (GTF, with the 13 mitochondrial protein-coding genes on chrM), variant
+sites (VCF), per-tissue gene status (TSV) and GTEx-style expression: a gzipped GCT of TPMs
+with its sample attributes and subject phenotypes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import io
 import os
 import random
 from dataclasses import dataclass
+
+import numpy as np
 
 from omicsgate.portal.reference import TISSUE_FIELDS
 
@@ -47,6 +51,24 @@ KNOWN_GENES = [
     ("Actb", "actin beta"),
     ("Gapdh", "glyceraldehyde-3-phosphate dehydrogenase"),
 ]
+# Rat mitochondrial protein-coding genes (chrM, mRatBN7.2-like coordinates).
+MT_GENES = [
+    ("Mt-nd1", 2740, 3694, "+", "NADH dehydrogenase subunit 1"),
+    ("Mt-nd2", 3913, 4950, "+", "NADH dehydrogenase subunit 2"),
+    ("Mt-co1", 5328, 6872, "+", "cytochrome c oxidase subunit I"),
+    ("Mt-co2", 7013, 7696, "+", "cytochrome c oxidase subunit II"),
+    ("Mt-atp8", 7766, 7969, "+", "ATP synthase F0 subunit 8"),
+    ("Mt-atp6", 7927, 8607, "+", "ATP synthase F0 subunit 6"),
+    ("Mt-co3", 8607, 9390, "+", "cytochrome c oxidase subunit III"),
+    ("Mt-nd3", 9460, 9807, "+", "NADH dehydrogenase subunit 3"),
+    ("Mt-nd4l", 9877, 10173, "+", "NADH dehydrogenase subunit 4L"),
+    ("Mt-nd4", 10167, 11544, "+", "NADH dehydrogenase subunit 4"),
+    ("Mt-nd5", 11742, 13568, "+", "NADH dehydrogenase subunit 5"),
+    ("Mt-nd6", 13552, 14077, "-", "NADH dehydrogenase subunit 6"),
+    ("Mt-cyb", 14149, 15291, "+", "cytochrome b"),
+]
+# Housekeeping genes, highly expressed everywhere (log10 TPM).
+HOUSEKEEPING = {"Actb": 3.3, "Gapdh": 3.1, "Eno1": 2.6}
 _SYLLABLES = [
     "ab",
     "ac",
@@ -97,6 +119,10 @@ class DemoFiles:
     annotation: str
     variants: str
     gene_status: str
+    # GTEx-style expression (None when write_demo was asked for no expression).
+    expression: str | None = None
+    sample_attributes: str | None = None
+    subject_phenotypes: str | None = None
 
 
 def _gzip_text(path: str) -> io.TextIOWrapper:
@@ -128,7 +154,24 @@ def _write_gtf(path: str, rng: random.Random, genes: int) -> list[tuple[str, str
                 placed.append(
                     _write_gene(out, rng, chromosome, position, strand, gene_id, name, description)
                 )
+        _write_mt_genes(out)
     return placed
+
+
+def _write_mt_genes(out) -> None:
+    """chrM genes: one transcript, one exon each; no random draws, so that the VCF and the
+    gene status (drawn from the nuclear genes) stay what they were."""
+    for index, (name, start, end, strand, description) in enumerate(MT_GENES):
+        gene_id = f"ENSRNOG99{index:09d}"
+        transcript_id = f"ENSRNOT99{index:09d}0"
+        attrs = f'gene_id "{gene_id}"; gene_name "{name}"; description "{description}";'
+        base = f'gene_id "{gene_id}"; transcript_id "{transcript_id}"; gene_name "{name}";'
+        out.write(f"chrM\tdemo\tgene\t{start}\t{end}\t.\t{strand}\t.\t{attrs}\n")
+        out.write(f"chrM\tdemo\ttranscript\t{start}\t{end}\t.\t{strand}\t.\t{base}\n")
+        out.write(
+            f"chrM\tdemo\texon\t{start}\t{end}\t.\t{strand}\t.\t{base} "
+            f'exon_number "1"; exon_id "{transcript_id}.1";\n'
+        )
 
 
 def _write_gene(
@@ -226,18 +269,123 @@ def _write_tissues(path: str, rng: random.Random, counts: dict[str, tuple[int, i
             out.write("\t".join(map(str, row)) + "\n")
 
 
-def write_demo(directory: str, genes: int = 3000, seed: int = 4) -> DemoFiles:
-    """Write the demo files into ``directory``; the same seed gives the same bytes."""
+# Expression: log10 TPM levels printed from a table of pre-formatted tokens (GTEx prints
+# about 4 significant digits), so a row is one bytes.join and no cell is formatted alone.
+_LOG10_MIN, _LOG10_MAX, _LEVELS = -2.0, 5.0, 4096
+_BLOCK_ROWS = 256
+_AGES = ["20-29", "30-39", "40-49", "50-59", "60-69", "70-79"]
+
+
+def _tpm_tokens() -> np.ndarray:
+    levels = 10 ** np.linspace(_LOG10_MIN, _LOG10_MAX, _LEVELS - 1)
+    return np.array([b"0"] + [f"{v:.4g}".encode() for v in levels], dtype=object)
+
+
+@dataclass(frozen=True)
+class _Samples:
+    ids: list[str]  # in GCT column order (sorted, as GTEx orders them)
+    tissue: np.ndarray  # tissue index per GCT column
+    subjects: list[str]
+
+
+def _demo_samples(rng: np.random.Generator) -> _Samples:
+    """120-300 samples per tissue from a pool of rats; one sample per rat and tissue."""
+    counts = rng.integers(120, 301, size=len(TISSUES))
+    pool = [f"RAT-{k:04d}" for k in range(int(counts.max()) + 40)]
+    rows: list[tuple[str, int, str]] = []
+    for t, count in enumerate(counts.tolist()):
+        for subject in rng.choice(len(pool), size=count, replace=False).tolist():
+            aliquot = int(rng.integers(1, 10_000))
+            rows.append((f"{pool[subject]}-{aliquot:04d}-SM-{len(rows):05X}", t, pool[subject]))
+    rows.sort()
+    return _Samples(
+        [r[0] for r in rows], np.array([r[1] for r in rows]), sorted({r[2] for r in rows})
+    )
+
+
+def _write_expression(
+    files: DemoFiles, rng: np.random.Generator, names: list[str], samples: _Samples
+) -> None:
+    """Log-normal TPMs: a level per gene, per-tissue effects (brain regions alike, ~6 % of
+    genes strongly up in one tissue), per-sample noise, dropouts of lowly expressed genes,
+    housekeeping genes high and mitochondrial genes highest."""
+    genes, tissues = len(names), len(TISSUES)
+    brain = np.array([site == "Brain" for _, _, site, _ in TISSUES])
+    base = rng.normal(0.6, 1.3, genes)
+    effect = rng.normal(0.0, 0.25, (genes, tissues)) + np.outer(rng.normal(0, 0.35, genes), brain)
+    specific = np.flatnonzero(rng.random(genes) < 0.06)
+    effect[specific] -= 1.0
+    effect[specific, rng.integers(0, tissues, len(specific))] += 3.0
+    for g, name in enumerate(names):
+        if name.lower().startswith("mt-"):
+            base[g], effect[g] = rng.uniform(3.6, 4.4), rng.normal(0.0, 0.1, tissues)
+        elif name in HOUSEKEEPING:
+            base[g], effect[g] = HOUSEKEEPING[name], rng.normal(0.0, 0.1, tissues)
+    spread = rng.uniform(0.08, 0.35, genes)
+    library = rng.normal(0.0, 0.05, len(samples.ids))
+    tokens = _tpm_tokens()
+    scale = (_LEVELS - 2) / (_LOG10_MAX - _LOG10_MIN)
+    assert files.expression is not None
+    with gzip.GzipFile(files.expression, "wb", mtime=0, compresslevel=1) as out:
+        out.write(f"#1.2\n{genes}\t{len(samples.ids)}\n".encode())
+        out.write("\t".join(["Name", "Description", *samples.ids]).encode() + b"\n")
+        for first in range(0, genes, _BLOCK_ROWS):
+            rows = slice(first, min(genes, first + _BLOCK_ROWS))
+            level = (
+                base[rows, None]
+                + effect[rows][:, samples.tissue]
+                + spread[rows, None] * rng.standard_normal((len(base[rows]), len(samples.ids)))
+                + library[None, :]
+            )
+            dropout = rng.random(level.shape) < 1 / (1 + np.exp(4 * (level + 0.7)))
+            index = np.clip(np.rint((level - _LOG10_MIN) * scale) + 1, 1, _LEVELS - 1)
+            index[(level < _LOG10_MIN) | dropout] = 0
+            for name, row in zip(names[rows], tokens[index.astype(np.intp)], strict=True):
+                label = name.encode()
+                out.write(label + b"\t" + label + b"\t" + b"\t".join(row.tolist()) + b"\n")
+
+
+def _write_sample_tables(files: DemoFiles, rng: np.random.Generator, samples: _Samples) -> None:
+    """GTEx's sample attributes (a few DNA-only samples without a tissue, as GTEx lists
+    them) and subject phenotypes (SEX 1 = male, 2 = female; AGE in decades)."""
+    assert files.sample_attributes is not None and files.subject_phenotypes is not None
+    with open(files.sample_attributes, "w", encoding="utf-8") as out:
+        out.write("SAMPID\tSMTS\tSMTSD\tSUBJID\tSMRIN\n")
+        for sample, tissue in zip(samples.ids, samples.tissue.tolist(), strict=True):
+            tissue_id, _, site, _ = TISSUES[tissue]
+            subject = sample.rsplit("-", 3)[0]
+            rin = rng.uniform(6.0, 10.0)
+            out.write(f"{sample}\t{site}\t{tissue_id}\t{subject}\t{rin:.1f}\n")
+        for subject in samples.subjects[:3]:
+            out.write(f"{subject}-0001-SM-DNA01\t\t\t{subject}\t\n")
+    with open(files.subject_phenotypes, "w", encoding="utf-8") as out:
+        out.write("SUBJID\tSEX\tAGE\tDTHHRDY\n")
+        for subject in samples.subjects:
+            sex = int(rng.integers(1, 3))
+            age = _AGES[int(rng.integers(0, len(_AGES)))]
+            out.write(f"{subject}\t{sex}\t{age}\t\n")
+
+
+def write_demo(
+    directory: str, genes: int = 3000, seed: int = 4, expression: bool = True
+) -> DemoFiles:
+    """Write the demo files into ``directory``; the same seed gives the same bytes.
+    ``genes`` nuclear genes plus the 13 mitochondrial ones; ``expression=False`` skips the
+    GCT and its sample tables (fields None) for tests that need the reference only."""
     os.makedirs(directory, exist_ok=True)
     rng = random.Random(seed)
-    files = DemoFiles(
-        *(
-            os.path.join(directory, name)
-            for name in ("tissues.tsv", "genes.gtf.gz", "variants.vcf.gz", "gene_status.tsv")
-        )
-    )
+    names = ["tissues.tsv", "genes.gtf.gz", "variants.vcf.gz", "gene_status.tsv"]
+    if expression:
+        names += ["expression.gct.gz", "sample_attributes.tsv", "subject_phenotypes.tsv"]
+    files = DemoFiles(*(os.path.join(directory, name) for name in names))
     placed = _write_gtf(files.annotation, rng, genes)
     _write_vcf(files.variants, rng, placed)
     counts = _write_status(files.gene_status, rng, [name for name, *_ in placed])
     _write_tissues(files.tissues, rng, counts)
+    if expression:
+        generator = np.random.default_rng(seed)
+        samples = _demo_samples(generator)
+        gene_names = [name for name, *_ in placed] + [name for name, *_ in MT_GENES]
+        _write_expression(files, generator, gene_names, samples)
+        _write_sample_tables(files, generator, samples)
     return files
