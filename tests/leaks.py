@@ -45,6 +45,9 @@ PROBES: list[Probe] = [
     Probe("GET", "/api/v4/exon", "geneId=Eno1&datasetId={dataset}"),
     Probe("GET", "/api/v4/variant", "variantId=chr1:1583934&datasetId={dataset}"),
     Probe("GET", "/gwas/user"),
+    Probe("GET", "/api/v4/geneExpression", "geneId=Eno1&datasetId={dataset}"),
+    Probe("GET", "/api/v4/medianGeneExpression", "geneId=Eno1,Actb&datasetId={dataset}"),
+    Probe("GET", "/api/v4/topExpressedGene", "tissueSiteDetailId=IL&datasetId={dataset}"),
 ]
 
 

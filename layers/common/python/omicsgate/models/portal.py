@@ -89,3 +89,50 @@ class Dataset(BaseModel):
 
 class DatasetResponse(BaseModel):
     dataset: list[Dataset]
+
+
+# Expression group ----------------------------------------------------------------------
+
+
+class GeneExpression(BaseModel):
+    data: list[float | None] = Field(
+        description="TPM of each sample of the tissue, in its sample order (null: no value)"
+    )
+    datasetId: str
+    geneId: str
+    geneSymbol: str
+    tissueSiteDetailId: str
+    unit: Literal["TPM"] = "TPM"
+
+
+class GeneExpressionResponse(BaseModel):
+    geneExpression: list[GeneExpression]
+
+
+class Clusters(BaseModel):
+    gene: str = Field(description='Newick with branch lengths, or "Not enough data"')
+    tissue: str = Field(description='Newick with branch lengths, or "Not enough data"')
+
+
+class MedianGeneExpression(BaseModel):
+    geneId: str
+    tissueSiteDetailId: str
+    median: float | None = Field(description="median TPM of the tissue's samples")
+
+
+class MedianGeneExpressionResponse(BaseModel):
+    clusters: Clusters
+    medianGeneExpression: list[MedianGeneExpression]
+
+
+class TopExpressedGene(BaseModel):
+    chromosome: str
+    datasetId: str
+    geneId: str
+    median: float
+    tissueSiteDetailId: str
+    unit: Literal["TPM"] = "TPM"
+
+
+class TopExpressedGeneResponse(BaseModel):
+    topExpressedGene: list[TopExpressedGene]

@@ -1,0 +1,1 @@
+"""Portal API, expression group: per-sample, median and top-gene expression."""
