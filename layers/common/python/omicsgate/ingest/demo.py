@@ -321,6 +321,9 @@ def _write_expression(
             base[g], effect[g] = rng.uniform(3.6, 4.4), rng.normal(0.0, 0.1, tissues)
         elif name in HOUSEKEEPING:
             base[g], effect[g] = HOUSEKEEPING[name], rng.normal(0.0, 0.1, tissues)
+    mean = base[:, None] + effect
+    nuclear = np.array([not name.lower().startswith("mt-") for name in names])
+    mean[nuclear] = np.minimum(mean[nuclear], 3.3)  # about 2,000 TPM: mt- genes stay on top
     spread = rng.uniform(0.08, 0.35, genes)
     library = rng.normal(0.0, 0.05, len(samples.ids))
     tokens = _tpm_tokens()
@@ -332,9 +335,8 @@ def _write_expression(
         for first in range(0, genes, _BLOCK_ROWS):
             rows = slice(first, min(genes, first + _BLOCK_ROWS))
             level = (
-                base[rows, None]
-                + effect[rows][:, samples.tissue]
-                + spread[rows, None] * rng.standard_normal((len(base[rows]), len(samples.ids)))
+                mean[rows][:, samples.tissue]
+                + spread[rows, None] * rng.standard_normal((len(spread[rows]), len(samples.ids)))
                 + library[None, :]
             )
             dropout = rng.random(level.shape) < 1 / (1 + np.exp(4 * (level + 0.7)))
