@@ -14,12 +14,13 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install serve data test test-unit lint typecheck validate build bench clean
+.PHONY: help install serve data test test-unit lint typecheck validate build bench scale clean
 
 help:
 	@echo "make serve   local API on http://127.0.0.1:$(PORT) (builds the demo release once)"
 	@echo "make test    every test tier, TileDB on a moto S3 server included"
-	@echo "make bench   cold start, warm latency and S3 requests per request"
+	@echo "make bench   cold start, warm latency and S3 requests per request, TileDB vs DuckDB"
+	@echo "make scale   GTEx v8-size expression ingest: time, peak memory, 1-gene latency (~15 min, ~20 GB of /tmp)"
 	@echo "make build   sam build (no Docker)   make validate   sam validate --lint + cfn-lint"
 
 $(BIN)/.installed: pyproject.toml
@@ -71,6 +72,10 @@ build: $(SAM_VENV)/.installed
 
 bench: install
 	$(BIN)/python -m benchmarks.run
+
+# Not in test or CI: writes a ~6 GB GCT (SCALE_ARGS="--workdir DIR" to put it elsewhere).
+scale: install
+	$(BIN)/python -m benchmarks.scale_expression $(SCALE_ARGS)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

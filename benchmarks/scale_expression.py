@@ -1,4 +1,8 @@
-"""Synthetic GTEx-style expression inputs (GCT 1.2 + sample attributes + subject phenotypes).
+"""``make scale``: a GTEx v8-size expression matrix through the ingest CLI (not in CI).
+
+python -m benchmarks.scale_expression [--workdir /tmp] [--genes 56200] [--samples 17382]
+
+Synthetic GTEx-style expression inputs (GCT 1.2 + sample attributes + subject phenotypes).
 
 Genes and tissues come from a reference (the demo's GTF and tissue table) so the expression
 part can be published against it. Values are log-normal TPMs with per-tissue effects, about
@@ -9,11 +13,19 @@ few minutes with memory bounded by the block.
 
 from __future__ import annotations
 
+import argparse
 import gzip
+import json
 import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -135,3 +147,224 @@ def read_gct(path: str) -> tuple[list[str], list[str], list[str], np.ndarray]:
             symbols.append(fields[1])
             matrix[row] = np.asarray(fields[2:], dtype=np.float32)
     return ids, symbols, sample_ids, matrix
+
+
+# The scale run (make scale) ----------------------------------------------------------------
+
+GTEX_GENES = 56_200
+GTEX_SAMPLES = 17_382
+SCALE_RELEASE = "scale-gtex"
+DEMO_RELEASE = "scale-demo"
+MEMORY_TARGET_MB = 2048
+LATENCY_TARGET = 1.2
+NEEDED_GB = 20  # GCT (~6 GB as text) + the array (~4 GB as float32, zstd ~2) + headroom
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    max_rss_mb: float
+
+
+def run_cli(data_uri: str, *args: str, quiet: bool = True) -> Measured:
+    """One ``omicsgate`` command in its own process: wall time and its peak RSS (wait4)."""
+    command = [os.path.join(os.path.dirname(sys.executable), "omicsgate"), "--data-uri", data_uri]
+    command += ["--quiet", *args] if quiet else list(args)
+    env = dict(os.environ, OMICSGATE_DATA_URI=data_uri)
+    env.pop("OMICSGATE_S3_ENDPOINT", None)
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}")
+    return Measured(seconds, usage.ru_maxrss / 1024)  # Linux: kilobytes
+
+
+def reference_files(directory: str, genes: int) -> Any:
+    """The demo's reference inputs (tissues, GTF, variants, gene status) for ``genes`` genes,
+    written by the CLI (``omicsgate demo files``)."""
+    subprocess.run(
+        [
+            os.path.join(os.path.dirname(sys.executable), "omicsgate"),
+            *("demo", "files", directory, "--genes", str(genes)),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return _demo_paths(directory)
+
+
+def _demo_paths(directory: str) -> Any:
+    from types import SimpleNamespace
+
+    names = {
+        "tissues": "tissues.tsv",
+        "annotation": "genes.gtf.gz",
+        "variants": "variants.vcf.gz",
+        "gene_status": "gene_status.tsv",
+        "expression": "expression.gct.gz",
+        "gct": "expression.gct.gz",
+        "sample_attributes": "sample_attributes.tsv",
+        "subject_phenotypes": "subject_phenotypes.tsv",
+    }
+    return SimpleNamespace(**{k: os.path.join(directory, v) for k, v in names.items()})
+
+
+def ingest(data_uri: str, release: str, ref: Any, gct: GctFiles | Any) -> dict[str, Measured]:
+    """Reference part, expression part (the one measured), publish: all through the CLI."""
+    steps = {
+        "reference": run_cli(
+            data_uri,
+            *("ingest", "reference", "--release", release, "--tissues", ref.tissues),
+            *("--annotation", ref.annotation, "--variants", ref.variants),
+            *("--gene-status", ref.gene_status),
+        ),
+        "expression": run_cli(
+            data_uri,
+            *("ingest", "expression", "--release", release, "--gct", gct.gct),
+            *("--sample-attributes", gct.sample_attributes),
+            *("--subject-phenotypes", gct.subject_phenotypes),
+            quiet=False,  # the progress bar shows rows done
+        ),
+    }
+    steps["publish"] = run_cli(data_uri, "releases", "publish", release)
+    return steps
+
+
+def gene_latency(data_uri: str, release: str, n: int, seed: int = 3) -> dict[str, float]:
+    """Warm 1-gene reads through the serving function: one store, one first read, then ``n``
+    reads of random genes (median, p90 in ms)."""
+    from dataclasses import replace as replaced
+
+    from benchmarks.expression import p90
+    from benchmarks.stats import median
+    from omicsgate.portal import expression_schema as xs
+    from omicsgate.portal.expression import expression_rows
+    from omicsgate.settings import get_settings
+    from omicsgate.storage import DataStore
+
+    store = DataStore(replaced(get_settings(), data_uri=data_uri, s3_endpoint=None))
+    genes = len(store.read_all(release, xs.EXPRESSION_GENES)["gene_row"])
+    rng = np.random.default_rng(seed)
+    expression_rows(store, release, [0])
+    times = []
+    width = 0
+    for row in rng.integers(0, genes, n).tolist():
+        start = time.perf_counter()
+        width = expression_rows(store, release, [row]).shape[1]
+        times.append((time.perf_counter() - start) * 1000)
+    return {"genes": genes, "samples": width, "median_ms": median(times), "p90_ms": p90(times)}
+
+
+def scale_main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="make scale: GTEx v8-size expression ingest")
+    parser.add_argument("--workdir", default=tempfile.gettempdir(), help="where the GCT goes")
+    parser.add_argument("--genes", type=int, default=GTEX_GENES)
+    parser.add_argument("--samples", type=int, default=GTEX_SAMPLES)
+    parser.add_argument("--reads", type=int, default=300, help="warm 1-gene reads")
+    parser.add_argument("--keep", action="store_true", help="keep the GCT and the arrays")
+    args = parser.parse_args(argv)
+    free_gb = shutil.disk_usage(args.workdir).free / 2**30
+    needed = NEEDED_GB * args.genes * args.samples / (GTEX_GENES * GTEX_SAMPLES)
+    print(f"{args.workdir}: {free_gb:.0f} GB free, about {needed:.1f} GB needed")
+    if free_gb < needed:
+        raise SystemExit(f"not enough disk in {args.workdir}: pass --workdir")
+    tmp = tempfile.mkdtemp(prefix="omicsgate-scale-", dir=args.workdir)
+    try:
+        result = _scale(tmp, args)
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nSCALE_JSON {json.dumps(result)}")
+
+
+def _scale(tmp: str, args: argparse.Namespace) -> dict[str, Any]:
+    from benchmarks.run import table
+
+    start = time.perf_counter()
+    ref = reference_files(f"{tmp}/reference", args.genes)
+    ids, names = reference_genes(ref.annotation)
+    ids, names = ids[: args.genes], names[: args.genes]
+    gct = write_gct(f"{tmp}/gct", ids, names, reference_tissues(ref.tissues), args.samples)
+    generated = time.perf_counter() - start
+    gct_gb = os.path.getsize(gct.gct) / 2**30
+    print(f"GCT {len(ids):,} x {args.samples:,}: {gct_gb:.2f} GB in {generated:.0f} s")
+    data = f"{tmp}/data"
+    big = ingest(data, SCALE_RELEASE, ref, gct)
+    os.remove(gct.gct)  # the disk the GCT held is free again before the reads
+    demo_ref = reference_files(f"{tmp}/demo", 3000)
+    demo = ingest(data, DEMO_RELEASE, demo_ref, demo_ref)
+    array_gb = _du(data) / 2**30
+    big_latency = gene_latency(data, SCALE_RELEASE, args.reads)
+    demo_latency = gene_latency(data, DEMO_RELEASE, args.reads)
+    ratio = big_latency["median_ms"] / demo_latency["median_ms"]
+    table(
+        "Ingestion through the CLI, local directory (each step its own process; peak RSS "
+        "from wait4; a shared 2-core machine)",
+        ["release", "step", "seconds", "peak RSS MB", "target"],
+        [
+            [
+                name,
+                step,
+                m.seconds,
+                m.max_rss_mb,
+                ("ok" if m.max_rss_mb < MEMORY_TARGET_MB else "MISSED") + " < 2 GB"
+                if name.startswith("GTEx") and step == "expression"
+                else "",
+            ]
+            for name, steps in (
+                (f"GTEx v8 size {len(ids):,} x {args.samples:,}", big),
+                ("demo", demo),
+            )
+            for step, m in steps.items()
+        ],
+    )
+    print(f"  stored (both releases): {array_gb:.2f} GB; GCT text {gct_gb:.2f} GB")
+    table(
+        f"Warm 1-gene read through expression_rows, local directory, {args.reads} random genes",
+        ["release", "genes", "samples", "median ms", "p90 ms", "ratio", "target"],
+        [
+            [
+                "demo",
+                demo_latency["genes"],
+                demo_latency["samples"],
+                demo_latency["median_ms"],
+                demo_latency["p90_ms"],
+                "1.00x",
+                "",
+            ],
+            [
+                "GTEx v8 size",
+                big_latency["genes"],
+                big_latency["samples"],
+                big_latency["median_ms"],
+                big_latency["p90_ms"],
+                f"{ratio:.2f}x",
+                ("ok" if ratio <= LATENCY_TARGET else "MISSED") + f" <= {LATENCY_TARGET}x",
+            ],
+        ],
+    )
+    return {
+        "genes": len(ids),
+        "samples": args.samples,
+        "gct_gb": gct_gb,
+        "gct_seconds": generated,
+        "ingest": {k: vars(v) for k, v in big.items()},
+        "demo_ingest": {k: vars(v) for k, v in demo.items()},
+        "stored_gb": array_gb,
+        "latency": {"scale": big_latency, "demo": demo_latency, "ratio": ratio},
+    }
+
+
+def _du(path: str) -> int:
+    return sum(
+        os.path.getsize(os.path.join(root, name))
+        for root, _, names in os.walk(path)
+        for name in names
+    )
+
+
+if __name__ == "__main__":
+    scale_main()
