@@ -215,16 +215,20 @@ def summary_rows(store: DataStore, release: str, rows: Sequence[int]) -> np.ndar
 
 
 def _symbols(store: DataStore, release: str) -> dict[int, str]:
-    """Expression row -> gene symbol (the GCT Description column)."""
+    """Expression row -> gene symbol (the GCT Description column); only the two columns
+    needed are read, once per container."""
 
-    def load() -> dict[int, str]:
-        columns = store.read_all(release, xs.EXPRESSION_GENES)
+    def read(array: tiledb.Array) -> dict[int, str]:
+        columns = array.query(attrs=["geneSymbol"], dims=["gene_row"])[:]
         return {
-            int(row): str(symbol)
+            int(row): symbol.decode() if isinstance(symbol, bytes) else str(symbol)
             for row, symbol in zip(
                 columns["gene_row"].tolist(), columns["geneSymbol"].tolist(), strict=True
             )
         }
+
+    def load() -> dict[int, str]:
+        return store.read(release, xs.EXPRESSION_GENES, read)
 
     return store.memo(release, "expressionSymbols", load)
 
