@@ -507,6 +507,7 @@ def _write_gct(writer: PartWriter, inputs: ExpressionInputs, progress: bool) -> 
     lines = numbered_lines(gct)
     genes, samples = read_gct_header(gct, lines)
     infos = _gct_samples(inputs, gct, samples, progress)
+    subjects = _subjects(inputs, progress)  # fail fast: before streaming the matrix
     layout = group_columns([info.tissue for info in infos])
     rows_per_batch = max(1, min(genes, BATCH_BYTES // (4 * len(samples))))
     matrix = _Matrix(writer, genes, layout, rows_per_batch)
@@ -564,7 +565,6 @@ def _write_gct(writer: PartWriter, inputs: ExpressionInputs, progress: bool) -> 
             matrix.flush()
     finally:
         matrix.close()
-    subjects = _subjects(inputs, progress)
     sample_rows = [(samples[i], infos[i].tissue, infos[i].subject) for i in layout.order.tolist()]
     _write_tables(writer, matrix, layout, gene_ids, symbols, sample_rows, subjects)
 
@@ -691,6 +691,7 @@ def _write_bed(writer: PartWriter, inputs: ExpressionInputs, progress: bool) -> 
             inputs.sample_attributes, 0, "--sample-attributes", "applies to a GCT, not to BED"
         )
     files = [scan_bed(tissue, inputs.bed[tissue], progress) for tissue in sorted(inputs.bed)]
+    subjects = _subjects(inputs, progress)
     row_of: dict[str, int] = {}
     for bed in files:
         for gene in bed.genes:
@@ -714,7 +715,6 @@ def _write_bed(writer: PartWriter, inputs: ExpressionInputs, progress: bool) -> 
                 matrix.flush()
     finally:
         matrix.close()
-    subjects = _subjects(inputs, progress)
     sample_rows = [(s, bed.tissue, s) for bed in files for s in bed.samples]
     _write_tables(writer, matrix, layout, gene_ids, gene_ids, sample_rows, subjects)
 
