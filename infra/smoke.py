@@ -5,7 +5,9 @@
 
 The routes come from the SAM template, so a new endpoint group is covered as soon as it
 is declared: for each function, its first GET route without path parameters (in template
-order; for the reference group `/api/v4/dataset`, a read of the release manifests).
+order; for the reference group `/api/v4/dataset`, a read of the release manifests), with
+the query string of the route's stored event (`events/<group>/*.json`) when it has one, so
+that routes with required parameters are called as the tests call them.
 
 A route passes when it answers JSON with
 - a 2xx status, or
@@ -35,6 +37,7 @@ from typing import Any
 import yaml
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "template.yaml"
+DEFAULT_EVENTS = Path(__file__).resolve().parent.parent / "events"
 NO_RELEASE = "no data release available"
 
 
@@ -57,6 +60,11 @@ _CfnLoader.add_multi_constructor("!", _any_tag)
 class Check:
     function: str
     path: str
+    query: str = ""
+
+    @property
+    def target(self) -> str:
+        return f"{self.path}?{self.query}" if self.query else self.path
 
 
 @dataclass(frozen=True)
@@ -67,8 +75,19 @@ class Result:
     detail: str
 
 
-def checks_from_template(template: Path) -> list[Check]:
+def event_queries(events: Path) -> dict[str, str]:
+    """routeKey -> rawQueryString of the stored API Gateway events."""
+    queries: dict[str, str] = {}
+    for path in sorted(events.glob("*/*.json")):
+        event = json.loads(path.read_text())
+        if event.get("rawQueryString"):
+            queries.setdefault(event["routeKey"], event["rawQueryString"])
+    return queries
+
+
+def checks_from_template(template: Path, stored: Path = DEFAULT_EVENTS) -> list[Check]:
     """Each function's first GET HttpApi route without path parameters."""
+    queries = event_queries(stored)
     with open(template) as handle:
         document = yaml.load(handle, Loader=_CfnLoader)
     found = []
@@ -85,7 +104,7 @@ def checks_from_template(template: Path) -> list[Check]:
         ]
         if not paths:
             raise SystemExit(f"{template}: {name} has no GET route without path parameters")
-        found.append(Check(name, paths[0]))
+        found.append(Check(name, paths[0], queries.get(f"GET {paths[0]}", "")))
     if not found:
         raise SystemExit(f"{template}: no AWS::Serverless::Function")
     return found
@@ -125,7 +144,7 @@ def run_check(
     wait: float = 5.0,
     timeout: float = 30.0,
 ) -> Result:
-    url = base_url.rstrip("/") + check.path
+    url = base_url.rstrip("/") + check.target
     problem = "not tried"
     status: int | None = None
     for attempt in range(1, attempts + 1):
@@ -150,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("base_url", help="the API's base URL (the stack output ApiUrl)")
     parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
     parser.add_argument(
+        "--events", type=Path, default=DEFAULT_EVENTS, help="stored events (query strings)"
+    )
+    parser.add_argument(
         "--allow-no-release",
         action="store_true",
         help="accept 503 'no data release available' (a stage with no data loaded yet)",
@@ -160,10 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the checks and exit")
     args = parser.parse_args(argv)
 
-    checks = checks_from_template(args.template)
+    checks = checks_from_template(args.template, args.events)
     if args.list:
         for check in checks:
-            print(f"{check.function}\tGET {check.path}")
+            print(f"{check.function}\tGET {check.target}")
         return 0
     failed = 0
     for check in checks:
@@ -178,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         failed += not result.ok
         verdict = "PASS" if result.ok else "FAIL"
         status = result.status if result.status is not None else "-"
-        print(f"{verdict} {check.function}: GET {check.path} -> {status} {result.detail}")
+        print(f"{verdict} {check.function}: GET {check.target} -> {status} {result.detail}")
     print(f"{len(checks) - failed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -3,9 +3,15 @@ a failed or killed part leaves the others, publishing checks the parts agree."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from omicsgate.ingest.cli import main
@@ -14,6 +20,7 @@ from omicsgate.storage import get_store
 from tests.conftest import DEMO_RELEASE, Caller, build_release, use_store
 
 pytestmark = pytest.mark.integration
+CLI = [sys.executable, "-m", "omicsgate.ingest.cli", "--quiet"]
 
 
 def reference_args(release: str, files: DemoFiles) -> list[str]:
@@ -79,9 +86,10 @@ def test_a_draft_is_invisible_until_published(
     assert omicsgate(store_uri, "releases", "list") == 0
     listed = capsys.readouterr().out.splitlines()
     assert listed[0] == f"* {DEMO_RELEASE}"
-    assert "  v2 (parts: expression, reference)" in listed[listed.index(next(
-        line for line in listed if line.startswith("drafts")
-    )):]
+    assert (
+        "  v2 (parts: expression, reference)"
+        in listed[listed.index(next(line for line in listed if line.startswith("drafts"))) :]
+    )
 
     assert omicsgate(store_uri, "releases", "publish", "v2") == 0
     assert "published with parts expression, reference (not current)" in capsys.readouterr().out
@@ -120,8 +128,6 @@ def test_a_part_ingested_again_replaces_the_earlier_one(
 
 def gene_lines_added_by_demo(files: DemoFiles) -> int:
     """Genes beyond the requested count (the demo's mitochondrial genes, if any)."""
-    import gzip
-
     with gzip.open(files.annotation, "rt") as handle:
         genes = sum(1 for line in handle if "\tgene\t" in line)
     return genes - 80
@@ -134,9 +140,13 @@ def test_a_failed_part_leaves_the_drafts_other_parts(
     record = Path(store_uri) / "releases" / "v4" / "draft" / "reference.json"
     before = record.read_bytes()
     broken = tmp_path / "broken.gct"
-    broken.write_text("#1.2\n1\t1\nName\tDescription\tS1\nEno1\tEno1\tnot-a-number\n")
+    lines = gzip.decompress(Path(small.expression).read_bytes()).decode().splitlines()
+    header, row = lines[2].split("\t"), lines[9].split("\t")
+    row[5] = "not-a-number"
+    lines[9] = "\t".join(row)
+    broken.write_text("\n".join(lines) + "\n")
     assert omicsgate(store_uri, *expression_args("v4", small, gct=str(broken))) == 2
-    assert f"{broken}:4:" in capsys.readouterr().err
+    assert f"{broken}:10: field {header[5]}:" in capsys.readouterr().err
     assert draft_parts(store_uri, "v4") == ["reference"]
     assert record.read_bytes() == before
     attempts = {p.name for p in (Path(store_uri) / "releases" / "v4" / "attempts").iterdir()}
@@ -163,3 +173,84 @@ def test_publishing_lists_what_does_not_fit(
 def test_publishing_nothing_says_so(store_uri: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert omicsgate(store_uri, "releases", "publish", "nothing") == 2
     assert "no draft release 'nothing'" in capsys.readouterr().err
+
+
+def long_gct(source: str, target: Path, rows: int) -> str:
+    """A GCT of ``rows`` genes made of the source's first row, quick to write and slow
+    enough to ingest that a kill lands mid-way."""
+    lines = gzip.decompress(Path(source).read_bytes()).decode().splitlines()
+    values = lines[3].split("\t", 2)[2]
+    with target.open("w") as out:
+        out.write(f"#1.2\n{rows}\t{len(lines[2].split(chr(9))) - 2}\n{lines[2]}\n")
+        for i in range(rows):
+            out.write(f"G{i}\tG{i}\t{values}\n")
+    return str(target)
+
+
+def test_a_killed_expression_ingest_leaves_the_reference_part_and_published_releases(
+    store_uri: str, small: DemoFiles, tmp_path: Path, call: Caller
+) -> None:
+    assert omicsgate(store_uri, *reference_args("v6", small)) == 0
+    record = Path(store_uri) / "releases" / "v6" / "draft" / "reference.json"
+    before = record.read_bytes()
+    gct = long_gct(small.expression, tmp_path / "long.gct", rows=6000)
+    args = [*CLI, "--data-uri", store_uri, *expression_args("v6", small, gct=gct)]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    attempts = Path(store_uri) / "releases" / "v6" / "attempts"
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        if any((a / "expression" / "__fragments").exists() for a in attempts.iterdir()):
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL, "the ingestion ended before it was killed"
+
+    assert draft_parts(store_uri, "v6") == ["reference"]
+    assert record.read_bytes() == before
+    use_store(store_uri)
+    assert get_store().list_releases() == [DEMO_RELEASE]
+    status, body = call.get("/api/v4/geneExpression", "geneId=Eno1")
+    assert status == 200 and body["geneExpression"]
+    # The draft's reference part is whole: it publishes, and serves.
+    assert omicsgate(store_uri, "releases", "publish", "v6") == 0
+    use_store(store_uri)
+    status, body = call.get("/api/v4/gene", "geneId=Eno1&datasetId=v6")
+    assert status == 200 and body["gene"][0]["geneId"] == "Eno1"
+
+
+def test_derived_fields_follow_the_matrix(
+    local_data: str, demo_files: DemoFiles, call: Caller
+) -> None:
+    """rnaSeqSampleCount, expressedGeneCount and statusInTissue[].expressed, computed at
+    publish, agree with GTEx's rule applied with numpy to the raw GCT."""
+    use_store(local_data)
+    matrix, genes, tissue_of = raw_expression(demo_files)
+    _, body = call.get("/api/v4/tissueInfo")
+    expressed = {}
+    for tissue in body["tissueInfo"]:
+        columns = tissue_of == tissue["tissueSiteDetailId"]
+        assert tissue["rnaSeqSampleCount"] == int(columns.sum())
+        flags = (matrix[:, columns] >= 0.1).mean(axis=1) >= 0.2
+        assert tissue["expressedGeneCount"] == int(flags.sum())
+        expressed[tissue["tissueSiteDetailId"]] = dict(zip(genes, flags.tolist(), strict=True))
+    sample = genes[:: max(1, len(genes) // 40)]
+    _, body = call.get("/api/v4/gene", "geneId=" + ",".join(sample))
+    assert len(body["gene"]) == len(sample)
+    for gene in body["gene"]:
+        for status in gene["statusInTissue"]:
+            assert status["expressed"] == expressed[status["tissueSiteDetailId"]][gene["geneId"]]
+
+
+def raw_expression(files: DemoFiles) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """The demo GCT as numbers, its gene names and each column's tissue."""
+    lines = gzip.decompress(Path(files.expression).read_bytes()).decode().splitlines()
+    samples = lines[2].split("\t")[2:]
+    rows = [line.split("\t") for line in lines[3:]]
+    matrix = np.array([row[2:] for row in rows], dtype=np.float64)
+    tissue_by_sample = {}
+    with open(files.sample_attributes) as handle:
+        header = handle.readline().rstrip("\n").split("\t")
+        for line in handle:
+            cells = dict(zip(header, line.rstrip("\n").split("\t"), strict=True))
+            tissue_by_sample[cells["SAMPID"]] = cells["SMTSD"]
+    return matrix, [row[0] for row in rows], np.array([tissue_by_sample[s] for s in samples])

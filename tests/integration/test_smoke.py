@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -75,6 +76,9 @@ def test_checks_one_route_per_function_from_the_template() -> None:
     assert set(checks) == functions
     assert checks["ReferenceFunction"] == "GET /api/v4/dataset"
     assert checks["GwasFunction"] == "GET /gwas/user"
+    # A route with required parameters is called with its stored event's query string.
+    event = json.loads((ROOT / "events" / "expression" / "geneExpression.json").read_text())
+    assert checks["ExpressionFunction"] == f"GET /api/v4/geneExpression?{event['rawQueryString']}"
 
 
 def test_passes_on_a_working_server(server: str) -> None:
@@ -83,12 +87,14 @@ def test_passes_on_a_working_server(server: str) -> None:
     assert "PASS ReferenceFunction: GET /api/v4/dataset -> 200" in result.stdout
     # /gwas/user needs a token: the function's 401 shows it answers.
     assert "PASS GwasFunction: GET /gwas/user -> 401" in result.stdout
+    assert "PASS ExpressionFunction: GET /api/v4/geneExpression?geneId=" in result.stdout
 
 
 def test_fails_when_nothing_answers() -> None:
     result = smoke(f"http://127.0.0.1:{free_port()}", "--attempts", "2")
     assert result.returncode == 1
-    assert result.stdout.count("FAIL") == 2, result.stdout
+    functions = len(smoke("http://unused", "--list").stdout.splitlines())
+    assert result.stdout.count("FAIL") == functions, result.stdout
     assert "no answer" in result.stdout
 
 
