@@ -123,10 +123,10 @@ def gene_id_with_a_comma(files: DemoFiles, tmp: Path) -> tuple[str, str, int, st
 
 def tsv_count_over_int64(files: DemoFiles, tmp: Path) -> tuple[str, str, int, str]:
     lines = Path(files.tissues).read_text().splitlines(keepends=True)
-    column = lines[0].rstrip("\n").split("\t").index("expressedGeneCount")
+    column = lines[0].rstrip("\n").split("\t").index("eGeneCount")
     path = tmp / "huge-count.tsv"
     path.write_text(replace_line(lines, 4, lambda c: c.__setitem__(column, HUGE)))
-    return "tissues", str(path), 4, "expressedGeneCount"
+    return "tissues", str(path), 4, "eGeneCount"
 
 
 def missing_file(files: DemoFiles, tmp: Path) -> tuple[str, str, int, str]:

@@ -150,7 +150,7 @@ def test_bad_request_is_json_naming_the_parameter(server: str) -> None:
 
 
 def test_route_missing_from_the_template_is_a_json_404(server: str) -> None:
-    status, kind, body = fetch(f"{server}/api/v4/medianGeneExpression?geneId=Eno1")
+    status, kind, body = fetch(f"{server}/api/v4/notInTheTemplate?geneId=Eno1")
     assert (status, kind) == (404, "application/json")
     assert body == {"message": "Not Found"}
 

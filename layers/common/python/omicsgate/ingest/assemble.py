@@ -40,7 +40,14 @@ def assemble_portal(draft: Draft, derived: AttemptWriter) -> list[str]:
     summary = draft.read_all(ex.EXPRESSION_SUMMARY)
     expressed = np.asarray(summary["expressed"], dtype=bool)
     _derive_tissues(derived, tissues, expression_tissues, tissue_of, row_of, expressed)
-    _derive_genes(derived, genes, tissues, tissue_of, row_of, expressed)
+    symbols = dict(
+        zip(
+            expression_genes["gene_row"].tolist(),
+            expression_genes["geneSymbol"].tolist(),
+            strict=True,
+        )
+    )
+    _derive_genes(derived, genes, tissues, tissue_of, row_of, expressed, symbols)
     _derive_top(derived, draft.read_all(ex.EXPRESSION_TOP), tissue_of, genes, row_of)
     return []
 
@@ -144,12 +151,14 @@ def _derive_tissues(
     expressed_genes = np.zeros(count, dtype=np.int64)
     start = np.full(count, NO_RANGE, dtype=np.int64)
     end = np.full(count, NO_RANGE, dtype=np.int64)
+    summary_index = np.full(count, NO_RANGE, dtype=np.int64)
     rows = np.asarray(sorted(row_of.values()), dtype=np.int64)
     for i, index in enumerate(expression_tissues["tissue_index"].tolist()):
         position = tissue_of[int(index)]
         samples[position] = int(expression_tissues["sampleCount"][i])
         start[position] = int(expression_tissues["column_start"][i])
         end[position] = int(expression_tissues["column_end"][i])
+        summary_index[position] = int(index)
         expressed_genes[position] = int(expressed[rows, int(index)].sum()) if len(rows) else 0
     columns = {
         **tissues,
@@ -157,6 +166,7 @@ def _derive_tissues(
         "expressedGeneCount": expressed_genes,
         "column_start": start,
         "column_end": end,
+        "expression_index": summary_index,
     }
     derived.write_table(ref.TISSUES, ["tissueSiteDetailId"], columns, packed=True)
 
@@ -168,9 +178,10 @@ def _derive_genes(
     tissue_of: dict[int, int],
     row_of: dict[int, int],
     expressed: np.ndarray,
+    symbols: dict[int, str],
 ) -> None:
-    """``expression_row`` and the expressed flags (GTEx's rule, from the matrix): a tissue
-    without expression data has no expressed gene."""
+    """``expression_row``, ``expression_symbol`` and the expressed flags (GTEx's rule,
+    from the matrix): a tissue without expression data has no expressed gene."""
     count = len(genes["gene_key"])
     index_of = {position: index for index, position in tissue_of.items()}
     tissue_count = len(tissues["tissueSiteDetailId"])
@@ -186,7 +197,12 @@ def _derive_genes(
                 for t in range(tissue_count)
             )
         )
-    columns = {**genes, "expressedIn": np.asarray(flags, dtype=object), "expression_row": rows}
+    columns = {
+        **genes,
+        "expressedIn": np.asarray(flags, dtype=object),
+        "expression_row": rows,
+        "expression_symbol": np.asarray([symbols.get(int(r), "") for r in rows], dtype=object),
+    }
     derived.write_table(ref.GENES, ["gene_key"], columns, packed=True)
 
 

@@ -244,12 +244,25 @@ def _write_status(path: str, rng: random.Random, genes: list[str]) -> dict[str, 
     return {t: (c[0], c[1]) for t, c in counts.items()}
 
 
-def _write_tissues(path: str, rng: random.Random, counts: dict[str, tuple[int, int]]) -> None:
+# Computed at publish from the expression part: a demo with expression does not type them.
+DERIVED_TISSUE_FIELDS = ("rnaSeqSampleCount", "expressedGeneCount")
+
+
+def _write_tissues(
+    path: str,
+    rng: random.Random,
+    counts: dict[str, tuple[int, int]],
+    sample_counts: list[int] | None,
+) -> None:
+    """``sample_counts``: the expression matrix's samples per tissue, when there is one."""
+    derived = {TISSUE_FIELDS.index(f) for f in DERIVED_TISSUE_FIELDS} if sample_counts else set()
     with open(path, "w", encoding="utf-8") as out:
-        out.write("\t".join(TISSUE_FIELDS) + "\n")
-        for tissue_id, detail, site, colour in TISSUES:
+        out.write("\t".join(f for i, f in enumerate(TISSUE_FIELDS) if i not in derived) + "\n")
+        for t, (tissue_id, detail, site, colour) in enumerate(TISSUES):
             rgb = ",".join(str(int(colour[i : i + 2], 16)) for i in (0, 2, 4))
             samples = rng.randint(80, 420)
+            if sample_counts:
+                samples = sample_counts[t]
             expressed, egenes = counts[tissue_id]
             row = [
                 tissue_id,
@@ -266,7 +279,7 @@ def _write_tissues(path: str, rng: random.Random, counts: dict[str, tuple[int, i
                 egenes,
                 "true" if egenes else "false",
             ]
-            out.write("\t".join(map(str, row)) + "\n")
+            out.write("\t".join(str(v) for i, v in enumerate(row) if i not in derived) + "\n")
 
 
 # Expression: log10 TPM levels printed from a table of pre-formatted tokens (GTEx prints
@@ -383,10 +396,13 @@ def write_demo(
     placed = _write_gtf(files.annotation, rng, genes)
     _write_vcf(files.variants, rng, placed)
     counts = _write_status(files.gene_status, rng, [name for name, *_ in placed])
-    _write_tissues(files.tissues, rng, counts)
-    if expression:
-        generator = np.random.default_rng(seed)
-        samples = _demo_samples(generator)
+    generator = np.random.default_rng(seed)
+    samples = _demo_samples(generator) if expression else None
+    sample_counts = None
+    if samples is not None:
+        sample_counts = np.bincount(samples.tissue, minlength=len(TISSUES)).tolist()
+    _write_tissues(files.tissues, rng, counts, sample_counts)
+    if samples is not None:
         gene_names = [name for name, *_ in placed] + [name for name, *_ in MT_GENES]
         _write_expression(files, generator, gene_names, samples)
         _write_sample_tables(files, generator, samples)

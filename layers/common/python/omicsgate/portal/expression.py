@@ -65,6 +65,7 @@ class Gene:
     gene_id: str
     chromosome: str
     row: int  # its row of ``expression`` and ``expression_summary`` (-1: none)
+    symbol: str  # the expression input's symbol (GCT Description)
 
 
 @dataclass(frozen=True)
@@ -88,34 +89,27 @@ def _load_index(store: DataStore, release: str) -> ExpressionIndex:
 
     genes = store.read_all(release, GENES)
     by_key = {
-        key: Gene(str(gene_id), str(chromosome), int(row))
-        for key, gene_id, chromosome, row in zip(
+        key: Gene(str(gene_id), str(chromosome), int(row), str(symbol) or str(gene_id))
+        for key, gene_id, chromosome, row, symbol in zip(
             genes["gene_key"].tolist(),
             genes["geneId"].tolist(),
             genes["chromosome"].tolist(),
             np.asarray(genes["expression_row"]).tolist(),
+            genes["expression_symbol"].tolist(),
             strict=True,
         )
     }
     tissues = store.read_all(release, TISSUES)
-    # The summary's tissue_index of each tissue: its sample columns identify it (publish
-    # matched the input's tissue labels to the release's tissues and copied the ranges).
-    summary_tissues = store.read_all(release, xs.EXPRESSION_TISSUES)
-    index_of = {
-        (int(start), int(end)): int(i)
-        for i, start, end in zip(
-            summary_tissues["tissue_index"].tolist(),
-            summary_tissues["column_start"].tolist(),
-            summary_tissues["column_end"].tolist(),
-            strict=True,
-        )
-    }
     order = np.argsort(np.asarray(tissues["ordinal"]), kind="stable")
-    listed = []
-    for i in order.tolist():
-        start, end = int(tissues["column_start"][i]), int(tissues["column_end"][i])
-        tissue_id = str(tissues["tissueSiteDetailId"][i])
-        listed.append(Tissue(tissue_id, start, end, index_of.get((start, end), -1)))
+    listed = [
+        Tissue(
+            str(tissues["tissueSiteDetailId"][i]),
+            int(tissues["column_start"][i]),
+            int(tissues["column_end"][i]),
+            int(tissues["expression_index"][i]),
+        )
+        for i in order.tolist()
+    ]
     columns = max((t.end for t in listed), default=0)
     return ExpressionIndex(by_key, listed, {t.tissue_id.lower(): t for t in listed}, columns)
 
@@ -214,25 +208,6 @@ def summary_rows(store: DataStore, release: str, rows: Sequence[int]) -> np.ndar
     return block[[position[int(r)] for r in rows]]
 
 
-def _symbols(store: DataStore, release: str) -> dict[int, str]:
-    """Expression row -> gene symbol (the GCT Description column); only the two columns
-    needed are read, once per container."""
-
-    def read(array: tiledb.Array) -> dict[int, str]:
-        columns = array.query(attrs=["geneSymbol"], dims=["gene_row"])[:]
-        return {
-            int(row): symbol.decode() if isinstance(symbol, bytes) else str(symbol)
-            for row, symbol in zip(
-                columns["gene_row"].tolist(), columns["geneSymbol"].tolist(), strict=True
-            )
-        }
-
-    def load() -> dict[int, str]:
-        return store.read(release, xs.EXPRESSION_GENES, read)
-
-    return store.memo(release, "expressionSymbols", load)
-
-
 def floats(values: np.ndarray) -> list[float | None]:
     """JSON numbers: float32 values written as their shortest decimal (3.33544, not
     3.3354399204254150), NaN (no value) as null."""
@@ -257,13 +232,12 @@ def gene_expression(store: DataStore, release: str, gene_id: str) -> list[Row]:
     if gene.row < 0 or not tissues:
         return []
     values = expression_rows(store, release, [gene.row])[0]
-    symbol = _symbols(store, release).get(gene.row, gene.gene_id)
     return [
         {
             "data": floats(values[t.start : t.end]),
             "datasetId": release,
             "geneId": gene.gene_id,
-            "geneSymbol": symbol,
+            "geneSymbol": gene.symbol,
             "tissueSiteDetailId": t.tissue_id,
             "unit": UNIT,
         }

@@ -22,10 +22,12 @@ Written by ``omicsgate ingest expression`` (one part of a draft release):
 
 Derived at publish (``omicsgate releases publish``) from the parts, in the publish attempt:
 
-``genes``  gains ``expression_row`` (int64, -1 when the gene has no expression row) and,
-    when there is an expression part, ``expressedIn`` from ``expression_summary.expressed``.
+``genes``  gains ``expression_row`` (int64, -1 when the gene has no expression row),
+    ``expression_symbol`` (its ``expression_genes.geneSymbol``, "" without a row) and
+    ``expressedIn`` from ``expression_summary.expressed``.
 ``tissues``  gains ``rnaSeqSampleCount``, ``expressedGeneCount`` from the expression part,
-    and ``column_start``/``column_end`` (-1 without expression).
+    ``column_start``/``column_end`` and ``expression_index`` (its ``tissue_index`` in
+    ``expression_summary``), all -1 for a tissue without expression.
 ``top_expressed``  packed table, dim ``tissueSiteDetailId``: ``tissueSiteDetailId``,
     ``filterMt``, ``rank``, ``geneId`` (the release's gene ID), ``chromosome``, ``median``.
 """

@@ -164,7 +164,7 @@ class PartWriter(AttemptWriter):
         if _is_published(self.store, self.release_id):
             # Published while this part was written: the release did not take it.
             raise ReleaseExists(
-                f"release {self.release_id!r} was published by another command while this "
+                f"release {self.release_id!r} was committed by another command while this "
                 f"{self.part} part was written; the part was discarded"
             )
         self.committed = True
