@@ -166,20 +166,31 @@ class Measured:
     max_rss_mb: float
 
 
+TIME = "/usr/bin/time"
+
+
 def run_cli(data_uri: str, *args: str, quiet: bool = True) -> Measured:
-    """One ``omicsgate`` command in its own process: wall time and its peak RSS (wait4)."""
+    """One ``omicsgate`` command in its own process: wall time and its peak RSS.
+
+    The RSS comes from GNU time (``%M``), which forks the command from its own small process:
+    Linux carries a parent's RSS high-water mark into a forked child's ``ru_maxrss``, so
+    ``wait4`` on a child of this (numpy-laden) process would report at least our own peak."""
     command = [os.path.join(os.path.dirname(sys.executable), "omicsgate"), "--data-uri", data_uri]
     command += ["--quiet", *args] if quiet else list(args)
     env = dict(os.environ, OMICSGATE_DATA_URI=data_uri)
     env.pop("OMICSGATE_S3_ENDPOINT", None)
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}")
-    return Measured(seconds, usage.ru_maxrss / 1024)  # Linux: kilobytes
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        timed = os.path.exists(TIME)
+        if timed:
+            command = [TIME, "-f", "%M", "-o", rss.name, *command]
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status):
+            raise RuntimeError(f"{' '.join(command)} exited {os.waitstatus_to_exitcode(status)}")
+        kilobytes = int(rss.read().split()[-1]) if timed else usage.ru_maxrss
+    return Measured(seconds, kilobytes / 1024)
 
 
 def reference_files(directory: str, genes: int) -> Any:
