@@ -313,7 +313,7 @@ def _scale(tmp: str, args: argparse.Namespace) -> dict[str, Any]:
     ratio = big_latency["median_ms"] / demo_latency["median_ms"]
     table(
         "Ingestion through the CLI, local directory (each step its own process; peak RSS "
-        "from wait4; a shared 2-core machine)",
+        "by GNU time; a shared 2-core machine)",
         ["release", "step", "seconds", "peak RSS MB", "target"],
         [
             [
