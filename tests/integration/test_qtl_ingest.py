@@ -586,3 +586,20 @@ def test_unknown_modality(local_store: DataStore, tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         ingest(local_store, QtlInputs(independent={("sQTL", "Liver"): path}))
     assert (caught.value.path, caught.value.field) == (path, "modality")
+
+
+def test_pandas_string_types(local_store: DataStore, tmp_path: Path) -> None:
+    """pandas may hand pyarrow categorical (dictionary) or large_string ID columns."""
+    study = make_study(tmp_path)
+    for tissue_files in study.inputs.pairs.values():
+        for path in tissue_files:
+            rewrite_pairs(
+                path,
+                lambda t: t.set_column(
+                    0, "phenotype_id", t.column("phenotype_id").dictionary_encode()
+                ).set_column(1, "variant_id", t.column("variant_id").cast(pa.large_string())),
+            )
+    writer = ingest(local_store, study.inputs)
+    names = ["tissueSiteDetailId", "geneId", "variantId", "chromosome", "pos", "pValue", "nes"]
+    got = sorted(tuple(r[n] for n in names) for r in table(local_store, writer, qs.QTL_PAIRS))
+    assert got == expected_pairs(study)

@@ -341,6 +341,8 @@ def _open_parquet(path: str) -> Any:
             raise InputError(path, 0, name, f"no {name} column in the parquet schema")
     for name in ("phenotype_id", "variant_id"):
         kind = schema.field(name).type
+        if pa.types.is_dictionary(kind):  # a pandas categorical column
+            kind = kind.value_type
         if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
             raise InputError(path, 0, name, f"is {kind}, not a string column")
     for name in ("pval_nominal", "slope"):
