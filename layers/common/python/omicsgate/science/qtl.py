@@ -63,44 +63,46 @@ _lgamma = np.frompyfunc(math.lgamma, 1, 1)
 
 
 def _gammaln(x: np.ndarray) -> np.ndarray:
-    return np.asarray(_lgamma(x), dtype=np.float64)
+    """log Gamma elementwise (math.lgamma once per distinct value: a scan has few dofs)."""
+    unique, inverse = np.unique(x, return_inverse=True)
+    return np.asarray(_lgamma(unique), dtype=np.float64)[inverse].reshape(np.shape(x))
 
 
 def _log_betacf(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
     """log of the continued fraction of I_x(a, b) (Numerical Recipes ``betacf``, modified
-    Lentz), vectorised: iterates until every element has converged."""
+    Lentz), vectorised: each step works on the elements not yet converged only."""
     qab = a + b
     qap = a + 1.0
     qam = a - 1.0
-    c = np.ones_like(x)
     d = 1.0 - qab * x / qap
-    d = np.where(np.abs(d) < _FPMIN, _FPMIN, d)
-    d = 1.0 / d
+    d = 1.0 / np.where(np.abs(d) < _FPMIN, _FPMIN, d)
+    c = np.ones_like(x)
     h = d.copy()
-    active = np.ones(x.shape, dtype=bool)
+    out = np.empty_like(x)
+    idx = np.arange(x.size)
     for m in range(1, _MAX_ITERATIONS + 1):
         m2 = 2.0 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d_new = 1.0 + aa * d
-        d_new = np.where(np.abs(d_new) < _FPMIN, _FPMIN, d_new)
-        c_new = 1.0 + aa / c
-        c_new = np.where(np.abs(c_new) < _FPMIN, _FPMIN, c_new)
-        d_new = 1.0 / d_new
-        h_new = h * d_new * c_new
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d_new = 1.0 + aa * d_new
-        d_new = np.where(np.abs(d_new) < _FPMIN, _FPMIN, d_new)
-        c_new = 1.0 + aa / c_new
-        c_new = np.where(np.abs(c_new) < _FPMIN, _FPMIN, c_new)
-        d_new = 1.0 / d_new
-        delta = d_new * c_new
-        h_new = h_new * delta
-        d = np.where(active, d_new, d)
-        c = np.where(active, c_new, c)
-        h = np.where(active, h_new, h)
-        active &= np.abs(delta - 1.0) > _EPS
-        if not active.any():
-            return np.log(h)
+        a_, b_, x_ = a[idx], b[idx], x[idx]
+        aa = m * (b_ - m) * x_ / ((qam[idx] + m2) * (a_ + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / np.where(np.abs(d) < _FPMIN, _FPMIN, d)
+        c = 1.0 + aa / c
+        c = np.where(np.abs(c) < _FPMIN, _FPMIN, c)
+        h = h * d * c
+        aa = -(a_ + m) * (qab[idx] + m) * x_ / ((a_ + m2) * (qap[idx] + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / np.where(np.abs(d) < _FPMIN, _FPMIN, d)
+        c = 1.0 + aa / c
+        c = np.where(np.abs(c) < _FPMIN, _FPMIN, c)
+        delta = d * c
+        h = h * delta
+        done = np.abs(delta - 1.0) <= _EPS
+        if done.any():
+            out[idx[done]] = h[done]
+            keep = ~done
+            idx, c, d, h = idx[keep], c[keep], d[keep], h[keep]
+            if idx.size == 0:
+                return np.log(out)
     raise ArithmeticError("incomplete beta continued fraction did not converge")
 
 
