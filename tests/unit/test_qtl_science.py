@@ -302,6 +302,8 @@ def test_permutations_and_beta_approximation() -> None:
     null_min = float(qtl.nominal_scan(null[None, :], genotypes).pval_nominal.min())
     null_perm = qtl.permutation_min_pvalues(null, genotypes, 1000, rng)
     assert qtl.beta_approx_pvalue(null_min, null_perm).pval_beta > 0.01
+    flat = qtl.permutation_min_pvalues(null, np.ones((3, n)), 5, rng)
+    assert flat.shape == (5,) and np.all(np.isnan(flat))
 
 
 def test_pval_nominal_threshold_and_qvalues() -> None:

@@ -509,7 +509,8 @@ def permutation_min_pvalues(
 ) -> np.ndarray:
     """Minimum nominal p-value over a phenotype's cis variants (V x N) for each of
     ``n_permutations`` permutations of its samples (the residualised phenotype is permuted,
-    as FastQTL does). Monomorphic variants are ignored."""
+    as FastQTL does). Monomorphic variants are ignored; all NaN when none is left or the
+    phenotype is constant."""
     y = np.asarray(phenotype, dtype=np.float64).reshape(1, -1)
     g_mat = impute_mean(np.asarray(genotypes, dtype=np.float64))
     n = y.shape[1]
@@ -518,6 +519,8 @@ def permutation_min_pvalues(
     y_norm, _ = _scale(_residualize(y, cov))
     g_norm, g_scale = _scale(_residualize(g_mat, cov))
     g_norm = g_norm[g_scale > 0]
+    if g_norm.shape[0] == 0 or not np.isfinite(y_norm).all():
+        return np.full(n_permutations, np.nan)  # nothing to test: no polymorphic variant
     perms = np.stack([rng.permutation(n) for _ in range(n_permutations)])
     r = y_norm[0][perms] @ g_norm.T  # (n_permutations x V)
     r_max = np.clip(np.max(np.abs(r), axis=1), 0.0, 1.0)
