@@ -497,7 +497,16 @@ def _p_as_text(t: pa.Table) -> pa.Table:
     return t.set_column(t.schema.get_field_index("pval_nominal"), "pval_nominal", pa.array(p))
 
 
+def _bad_variant(t: pa.Table) -> pa.Table:
+    p = t.column("pval_nominal").to_pylist()
+    v = t.column("variant_id").to_pylist()
+    p[10], v[10] = 0.0, "rs99"  # kept: p = 0 is below every threshold
+    t = t.set_column(t.schema.get_field_index("pval_nominal"), "pval_nominal", pa.array(p))
+    return t.set_column(t.schema.get_field_index("variant_id"), "variant_id", pa.array(v))
+
+
 MALFORMED = {
+    "pairs bad variant": (lambda s: rewrite_pairs(_pq(s), _bad_variant), _pq, 11, "variant_id"),
     "cis missing column": (
         lambda s: drop_column(_cis(s), "pval_nominal_threshold"),
         _cis,
