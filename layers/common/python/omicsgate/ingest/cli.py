@@ -6,6 +6,9 @@ immutable in one step.
 
 omicsgate ingest reference --release ID --tissues T --annotation GTF --variants VCF
 omicsgate ingest expression --release ID --gct GCT --sample-attributes TSV [...]
+omicsgate ingest genotypes --release ID --vcf VCF
+omicsgate ingest qtl --release ID --cis TISSUE=PATH [--independent MODALITY:TISSUE=PATH]
+                     [--pairs TISSUE=PARQUET ...]
 omicsgate releases publish ID [--current]   check the draft and publish it
 omicsgate releases current [ID]             show (or switch) the current release
 omicsgate releases list|prune
@@ -139,6 +142,13 @@ def _part_writer(args: argparse.Namespace) -> Callable[[PartWriter], None]:
             args.tissues, args.annotation, args.variants, args.gene_status, args.gene_id_attribute
         )
         return reference_part(inputs, progress)
+    if args.kind == "genotypes":
+        from omicsgate.ingest.genotypes import GenotypeInputs, write_genotypes
+
+        genotypes = GenotypeInputs(args.vcf)
+        return lambda writer: write_genotypes(writer, genotypes, progress)
+    if args.kind == "qtl":
+        return _qtl_part(args, progress)
     from omicsgate.ingest.expression import ExpressionInputs
 
     bed = dict(_tissue_file(text) for text in args.bed)
@@ -151,10 +161,27 @@ def _part_writer(args: argparse.Namespace) -> Callable[[PartWriter], None]:
     return expression_part(expression, progress)
 
 
-def _tissue_file(text: str) -> tuple[str, str]:
+def _qtl_part(args: argparse.Namespace, progress: bool) -> Callable[[PartWriter], None]:
+    from omicsgate.ingest.qtl import QtlInputs, write_qtl
+
+    independent: dict[tuple[str, str], str] = {}
+    for text in args.independent:
+        key, path = _tissue_file(text, "--independent")
+        modality, _, tissue = key.rpartition(":")
+        independent[(modality or "expression", tissue)] = path
+    pairs: dict[str, list[str]] = {}
+    for text in args.pairs:
+        tissue, path = _tissue_file(text, "--pairs")
+        pairs.setdefault(tissue, []).append(path)
+    cis = dict(_tissue_file(text, "--cis") for text in args.cis)
+    inputs = QtlInputs(cis=cis, independent=independent, pairs=pairs)
+    return lambda writer: write_qtl(writer, inputs, progress)
+
+
+def _tissue_file(text: str, option: str = "--bed") -> tuple[str, str]:
     tissue, _, path = text.partition("=")
     if not tissue or not path:
-        raise InputError(text, 0, "--bed", "expected TISSUE=PATH")
+        raise InputError(text, 0, option, "expected TISSUE=PATH")
     return tissue, path
 
 
@@ -382,7 +409,29 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TISSUE=PATH",
         help="RatGTEx expression BED of one tissue (repeat per tissue)",
     )
-    for kind in (reference, expression):
+    genotypes = kinds.add_parser("genotypes", parents=[part], help="genotype dosages (VCF)")
+    genotypes.add_argument("--vcf", required=True, help="VCF with GT (bgzipped or plain)")
+    qtl = kinds.add_parser(
+        "qtl", parents=[part], help="tensorQTL results (cis, independent, pairs)"
+    )
+    qtl.add_argument(
+        "--cis", action="append", default=[], metavar="TISSUE=PATH", help="tensorQTL cis table"
+    )
+    qtl.add_argument(
+        "--independent",
+        action="append",
+        default=[],
+        metavar="[MODALITY:]TISSUE=PATH",
+        help="tensorQTL cis_independent table (modality: expression unless given)",
+    )
+    qtl.add_argument(
+        "--pairs",
+        action="append",
+        default=[],
+        metavar="TISSUE=PARQUET",
+        help="tensorQTL cis_qtl_pairs.<chr>.parquet (repeat per chromosome)",
+    )
+    for kind in (reference, expression, genotypes, qtl):
         kind.set_defaults(run=_cmd_ingest)
 
     demo = commands.add_parser("demo", help="the synthetic demo data")
