@@ -116,9 +116,9 @@ def dosages(
     if (first == -2).any():
         sample = samples[int(np.argmax(first == -2))]
         raise InputError(path, line, sample, "empty GT")
-    haploid = second == -2
-    if haploid.any() and not _is_haploid_chromosome(chromosome):
-        sample = samples[int(np.argmax(haploid))]
+    haploid = second == -2  # "." alone is a missing call, on any chromosome
+    if (haploid & (first != -1)).any() and not _is_haploid_chromosome(chromosome):
+        sample = samples[int(np.argmax(haploid & (first != -1)))]
         raise InputError(
             path, line, sample, f"haploid GT on {chromosome}: only X, Y and MT may be haploid"
         )
