@@ -414,6 +414,10 @@ def test_ingest_reads_back(store: DataStore, tmp_path: Path, monkeypatch) -> Non
 
 def test_only_cis(local_store: DataStore, tmp_path: Path) -> None:
     study = make_study(tmp_path)
+    plain = tmp_path / "liver.cis_qtl.txt"  # not gzipped
+    with gzip.open(study.inputs.cis["Liver"], "rt") as handle:
+        plain.write_text(handle.read())
+    study.inputs.cis["Liver"] = str(plain)
     writer = ingest(local_store, QtlInputs(cis=study.inputs.cis))
     assert table(local_store, writer, qs.QTL_PAIRS) == []
     assert table(local_store, writer, qs.QTL_INDEPENDENT) == []

@@ -46,8 +46,8 @@ What is written is described in :mod:`omicsgate.portal.qtl_schema`. Choices made
 - Errors are :class:`InputError` (file, line, column). For parquet the line is the
   1-based row of the file, 0 for the schema. Out of range p-values (outside [0, 1], as
   ``--logp`` output would be) are refused; empty, ``NA`` and ``nan`` cells (how pandas
-  writes NaN) are NaN. Only kept pairs have their ``variant_id`` parsed (a GTEx tissue
-  has ~10^8 pairs; parsing them all in Python would take minutes).
+  writes NaN) are NaN. Only kept pairs have their ``variant_id`` parsed: a malformed ID
+  in a pair that is not significant is not noticed (it is not stored either).
 """
 
 from __future__ import annotations
