@@ -32,6 +32,10 @@ What is written is described in :mod:`omicsgate.portal.qtl_schema` (``genotypes`
   ``genotype_variants`` table's length. ``genotype_variants`` is appended batch by batch
   (one fragment each, consolidated at commit), so memory holds one batch whatever the
   VCF's size (GTEx: 10M variants x 838 samples is 8.4 GB of dosages, 125 fragments).
+- Speed, measured here: 20,000 variants x 838 samples (BGZF, simulated) in 4.9 s, about
+  250 us a variant (htslib's parse and cyvcf2's GT matrix about 85 us of it; diploid
+  biallelic records take a fast path), peak RSS 263 MB. A GTEx-size VCF is about 45 min
+  on one core; batching the per-record numpy work across records is the next speed-up.
 """
 
 from __future__ import annotations
@@ -106,6 +110,14 @@ def dosages(
 ) -> np.ndarray:
     """ALT allele counts (alts x samples, int8) from cyvcf2's allele matrix (samples x
     ploidy: allele index, -1 missing, -2 vector end = lower ploidy)."""
+    if alleles.shape[1] == 2 and alts == 1:  # the common case, diploid biallelic: fast path
+        low, high = int(alleles.min()), int(alleles.max())
+        if low >= 0 and high <= 1:
+            return alleles.sum(axis=1, dtype=np.int8)[None, :]
+        if low >= -1 and high <= 1:
+            counts = (alleles == 1).sum(axis=1, dtype=np.int8)
+            counts[(alleles < 0).any(axis=1)] = qs.MISSING_DOSAGE
+            return counts[None, :]
     if alleles.shape[1] > 2:
         extra = (alleles[:, 2:] != -2).any(axis=1)
         if extra.any():
