@@ -43,6 +43,9 @@ class Gene:
     description: str
     line: int
     exons: list[Exon] = field(default_factory=list)
+    # The annotation's own ID (GTF gene_id, GFF3 ID): what QTL and expression files often
+    # name a gene by when geneId is its name.
+    source_id: str = ""
 
     @property
     def tss(self) -> int:
@@ -157,6 +160,7 @@ class _Builder:
             feature.strand,
             description,
             feature.line,
+            source_id=source_id.removeprefix("gene:"),
         )
 
     def gene_for(self, feature: Feature, source_id: str, what: str) -> Gene:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from omicsgate.portal import expression_schema as ex
+from omicsgate.portal import qtl_schema as qs
 from omicsgate.portal import reference as ref
 from omicsgate.storage.writer import AttemptWriter, Draft
 
@@ -23,11 +24,20 @@ NO_RANGE = -1
 
 def assemble_portal(draft: Draft, derived: AttemptWriter) -> list[str]:
     """Every reason the draft cannot be published; derived tables written when there is
-    none."""
+    none (a draft with problems is never published, so what was derived is discarded)."""
     if not draft.has(ref.TISSUES) or not draft.has(ref.GENES):
         return ["no reference part (tissues and genes): ingest one with `ingest reference`"]
-    if not draft.has(ex.EXPRESSION):
-        return []
+    problems = []
+    if draft.has(ex.EXPRESSION):
+        problems += _assemble_expression(draft, derived)
+    if draft.has(qs.QTL_GENES):
+        problems += _check_qtl(draft)
+    if draft.has(qs.GENOTYPES) and draft.has(ex.SAMPLES):
+        problems += _map_genotypes(draft, derived)
+    return problems
+
+
+def _assemble_expression(draft: Draft, derived: AttemptWriter) -> list[str]:
     tissues = _sorted(draft.read_all(ref.TISSUES))
     genes = _sorted(draft.read_all(ref.GENES))
     expression_tissues = draft.read_all(ex.EXPRESSION_TISSUES)
@@ -108,11 +118,23 @@ def _gene_keys(gene_id: str, symbol: str) -> list[str]:
     return [ref.gene_key(k) for k in (gene_id, gene_id.split(".", 1)[0], symbol) if k]
 
 
+def gene_positions(genes: dict[str, np.ndarray]) -> dict[str, int]:
+    """Every key a reference gene answers to (its geneId, its annotation ID with and without
+    the version) -> its position; the served geneId wins a clash."""
+    positions: dict[str, int] = {}
+    sources = genes.get("source_id", np.array([""] * len(genes["gene_key"])))
+    for i, source in enumerate(sources.tolist()):
+        for key in _gene_keys(str(source), ""):
+            positions.setdefault(key, i)
+    positions.update({key: i for i, key in enumerate(genes["gene_key"].tolist())})
+    return positions
+
+
 def _match_genes(
     genes: dict[str, np.ndarray], expression_genes: dict[str, np.ndarray]
 ) -> tuple[dict[int, int], list[str]]:
     """Reference gene position -> expression row."""
-    position_of = {key: i for i, key in enumerate(genes["gene_key"].tolist())}
+    position_of = gene_positions(genes)
     row_of: dict[int, int] = {}
     unknown: list[str] = []
     for row, gene_id, symbol in zip(
@@ -229,3 +251,71 @@ def _derive_top(
         "median": np.asarray(top["median"], dtype=np.float64),
     }
     derived.write_table(ex.TOP_EXPRESSED, ["tissueSiteDetailId"], columns, packed=True)
+
+
+def _check_qtl(draft: Draft) -> list[str]:
+    """Every gene and tissue the QTL tables name is one of the reference part's."""
+    positions = gene_positions(_sorted(draft.read_all(ref.GENES)))
+    tissues = draft.read_all(ref.TISSUES)
+    known_tissues = {str(t) for t in tissues["tissueSiteDetailId"].tolist()}
+    problems = []
+    for table in (qs.QTL_GENES, qs.QTL_INDEPENDENT, qs.QTL_PAIRS):
+        if not draft.has(table):
+            continue
+        columns = draft.read_all(table)
+        genes = sorted({str(g) for g in columns["geneId"].tolist()})
+        unknown = [g for g in genes if not any(k in positions for k in _gene_keys(g, ""))]
+        if unknown:
+            problems.append(
+                f"{len(unknown)} genes of the QTL table {table} are not genes of the "
+                f"reference part: {_listed(unknown)}"
+            )
+        named = {str(t) for t in columns["tissueSiteDetailId"].tolist()}
+        if named - known_tissues:
+            problems.append(
+                f"the QTL table {table} names tissues {_listed(sorted(named - known_tissues))} "
+                "that are not tissueSiteDetailIds of the reference part"
+            )
+    return problems
+
+
+def _map_genotypes(draft: Draft, derived: AttemptWriter) -> list[str]:
+    """Each expression sample's column of the genotype array, matched by subject (GTEx and
+    RatGTEx VCFs name subjects) or by sample ID; samples that do not match are reported."""
+    samples = draft.read_all(ex.SAMPLES)
+    vcf = draft.read_all(qs.GENOTYPE_SAMPLES)
+    position = {
+        str(s): int(i)
+        for s, i in zip(vcf["sampleId"].tolist(), vcf["genotype_sample"].tolist(), strict=True)
+    }
+    columns = np.asarray(samples["column"], dtype=np.int64)
+    matched = np.asarray(
+        [
+            position.get(str(subject), position.get(str(sample), NO_RANGE))
+            for subject, sample in zip(
+                samples["subjectId"].tolist(), samples["sampleId"].tolist(), strict=True
+            )
+        ],
+        dtype=np.int64,
+    )
+    if not (matched >= 0).any():
+        return [
+            "no expression sample matches a genotype sample (by subject or sample ID): "
+            f"VCF samples {_listed(sorted(position))}"
+        ]
+    subjects = [str(s) for s in samples["subjectId"].tolist()]
+    missing = sorted({s for s, m in zip(subjects, matched.tolist(), strict=True) if m < 0})
+    if missing:
+        derived.notes.append(
+            f"{int((matched < 0).sum())} expression samples of {len(missing)} subjects have no "
+            f"genotypes: {_listed(missing)}"
+        )
+    unused = sorted(set(position) - set(subjects))
+    if unused:
+        derived.notes.append(
+            f"{len(unused)} genotyped subjects have no expression: {_listed(unused)}"
+        )
+    order = np.argsort(columns)
+    table = {"column": columns[order], "genotype_sample": matched[order]}
+    derived.write_table(qs.SAMPLE_GENOTYPES, ["column"], table, packed=True)
+    return []

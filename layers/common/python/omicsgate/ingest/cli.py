@@ -190,6 +190,8 @@ def _publish(store: DataStore, release: str, make_current: bool) -> int:
     parts = ", ".join(manifest["parts"])
     state = "current" if make_current and not manifest["access"]["groups"] else "not current"
     print(f"release {release} published with parts {parts} ({state})")
+    for note in manifest.get("notes", []):
+        print(f"note: {note}")
     return 0
 
 

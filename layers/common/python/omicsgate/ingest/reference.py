@@ -71,6 +71,7 @@ def write_genes(
             "strand": g.strand,
             "tss": g.tss,
             "description": g.description,
+            "source_id": g.source_id,
             "ordinal": i,
         }
         for i, g in enumerate(genes)

@@ -26,6 +26,13 @@ tissue (and per modality for xQTLs):
     pval_nominal_threshold): ``tissueSiteDetailId``, ``geneId``, ``variantId``,
     ``chromosome``, ``pos``, ``pValue``, ``nes`` (slope).
 
+Derived at publish when the release has expression and genotypes:
+
+``sample_genotypes``  packed table, dim ``column``: ``column`` (of ``expression``),
+    ``genotype_sample`` (of ``genotypes``; -1 when the sample's subject was not genotyped).
+``genes`` keeps ``source_id`` (the annotation's own gene ID): QTL tables keyed by Ensembl
+    IDs are found from a geneId that is a gene name through it.
+
 Modalities (RatGTEx xQTL): expression, isoforms, splicing, alt_TSS, alt_polyA, stability.
 """
 
@@ -37,6 +44,7 @@ GENOTYPE_SAMPLES = "genotype_samples"
 QTL_GENES = "qtl_genes"
 QTL_INDEPENDENT = "qtl_independent"
 QTL_PAIRS = "qtl_pairs"
+SAMPLE_GENOTYPES = "sample_genotypes"
 
 MISSING_DOSAGE = -1
 MODALITIES = ("expression", "isoforms", "splicing", "alt_TSS", "alt_polyA", "stability")

@@ -18,7 +18,9 @@ VARIANTS = "variants"
 # Per-tissue status of a gene: one '0'/'1' per tissue, in tissue order.
 STATUS_FLAGS = ("expressedIn", "testedEqtlIn", "eqtlIn")
 # Columns of the genes table that are storage bookkeeping, never served.
-PRIVATE_GENE_COLUMNS = frozenset({"ordinal", "expression_row", "expression_symbol", *STATUS_FLAGS})
+PRIVATE_GENE_COLUMNS = frozenset(
+    {"ordinal", "source_id", "expression_row", "expression_symbol", *STATUS_FLAGS}
+)
 
 TISSUE_FIELDS = (
     "tissueSiteDetailId",

@@ -52,6 +52,7 @@ class AttemptWriter:
         self.tables: dict[str, dict[str, Any]] = {}
         self.packed: dict[str, dict[str, list[Any]]] = {}
         self.committed = False
+        self.notes: list[str] = []  # what publishing wants said, though nothing is wrong
         self._consolidation: dict[str, tuple[str, ...]] = {}
         self._lease = _Lease(store, _layout.join(self.uri, _layout.LEASE_FILE), self.attempt)
 
@@ -334,6 +335,8 @@ def _release_manifest(
     }
     if packed:
         manifest["packed"] = packed
+    if derived.notes:
+        manifest["notes"] = derived.notes
     return manifest
 
 
