@@ -136,3 +136,89 @@ class TopExpressedGene(BaseModel):
 
 class TopExpressedGeneResponse(BaseModel):
     topExpressedGene: list[TopExpressedGene]
+
+
+class Eqtl(BaseModel):
+    tissueSiteDetailId: str
+    geneId: str
+    variantId: str
+    ref: str | None = Field(description="REF allele (null: the variant is not in the release)")
+    alt: str | None
+    pValueBeta: float | None
+    log2aFC: float | None = Field(description="log2 allelic fold change (null: not computed)")
+
+
+class EqtlResponse(BaseModel):
+    eqtl: list[Eqtl]
+
+
+class Xqtl(BaseModel):
+    tissueSiteDetailId: str
+    modality: str = Field(
+        description="expression, isoforms, splicing, alt_TSS, alt_polyA or stability"
+    )
+    phenotypeId: str
+    geneId: str
+    variantId: str
+    ref: str | None
+    alt: str | None
+    pValueBeta: float | None
+
+
+class XqtlResponse(BaseModel):
+    xqtl: list[Xqtl]
+
+
+class SingleTissueEqtl(BaseModel):
+    variantId: str
+    pValue: float | None
+    nes: float | None = Field(description="normalized effect size (tensorQTL's slope)")
+    chromosome: str
+    pos: int
+    tissueSiteDetailId: str
+    geneId: str
+
+
+class SingleTissueEqtlResponse(BaseModel):
+    singleTissueEqtl: list[SingleTissueEqtl]
+
+
+class Dyneqtl(BaseModel):
+    data: list[float | None] = Field(
+        description="TPM of each genotyped sample of the tissue, in its sample order"
+    )
+    genotypes: list[int | None] = Field(description="ALT allele count 0/1/2 (null: no call)")
+    geneId: str
+    hetCount: int
+    homoAltCount: int
+    homoRefCount: int
+    maf: float | None
+    ref: str
+    alt: str
+    pValue: float | None
+    pValueThreshold: float | None = Field(
+        description="the gene's nominal p-value threshold in the tissue (null: none)"
+    )
+    tissueSiteDetailId: str
+    variantId: str
+    nes: float | None = Field(description="slope on inverse-normal transformed expression")
+    slope: float | None
+    tStatistic: float | None
+
+
+class DyneqtlQuery(BaseModel):
+    geneId: str = Field(min_length=1, max_length=128)
+    variantId: str = Field(min_length=1, max_length=128)
+    tissueSiteDetailId: str = Field(min_length=1, max_length=128)
+
+
+class DyneqtlError(BaseModel):
+    errorMessage: str
+    geneId: str
+    variantId: str
+    tissueSiteDetailId: str
+
+
+class DyneqtlBatchResponse(BaseModel):
+    data: list[Dyneqtl]
+    errors: list[DyneqtlError]

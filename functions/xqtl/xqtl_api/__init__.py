@@ -1,0 +1,1 @@
+"""Portal API, xQTL group: independent eQTLs and xQTLs, significant pairs, dynamic eQTLs."""
