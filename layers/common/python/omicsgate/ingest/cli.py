@@ -107,7 +107,8 @@ def build_demo_release(
     groups: frozenset[str] = frozenset(),
     description: str = "OmicsGate demo data (synthetic)",
 ) -> None:
-    """The demo files as a release: the reference part, the expression part, published."""
+    """The demo files as a release: the reference, expression, genotype and QTL parts (the
+    last two when the demo has them), published."""
     from omicsgate.ingest.expression import ExpressionInputs
 
     reference = ReferenceInputs(files.tissues, files.annotation, files.variants, files.gene_status)
@@ -116,10 +117,22 @@ def build_demo_release(
         sample_attributes=files.sample_attributes,
         subject_phenotypes=files.subject_phenotypes,
     )
-    for part, write in (
+    parts = [
         ("reference", reference_part(reference, progress)),
         ("expression", expression_part(expression, progress)),
-    ):
+    ]
+    if files.genotypes:
+        from omicsgate.ingest.genotypes import GenotypeInputs, write_genotypes
+
+        genotypes = GenotypeInputs(files.genotypes)
+        parts.append(("genotypes", lambda writer: write_genotypes(writer, genotypes, progress)))
+    if files.qtl:
+        from omicsgate.ingest.demo_qtl import qtl_inputs
+        from omicsgate.ingest.qtl import write_qtl
+
+        qtl = qtl_inputs(files.qtl)
+        parts.append(("qtl", lambda writer: write_qtl(writer, qtl, progress)))
+    for part, write in parts:
         ingest_part(store, release, part, write, description, groups)
     publish_release(store, release, make_current and not groups)
 

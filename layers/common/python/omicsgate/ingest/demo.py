@@ -123,6 +123,12 @@ class DemoFiles:
     expression: str | None = None
     sample_attributes: str | None = None
     subject_phenotypes: str | None = None
+    # Genotypes of every demo subject at the variant sites (BGZF VCF), the directory of the
+    # tensorQTL-format cis-eQTL files computed from them and the expression, and the
+    # planted eQTLs (TSV: gene, causal variant, log2 aFC); None without expression.
+    genotypes: str | None = None
+    qtl: str | None = None
+    planted: str | None = None
 
 
 def _gzip_text(path: str) -> io.TextIOWrapper:
@@ -139,8 +145,22 @@ def _gene_names(rng: random.Random, count: int) -> list[tuple[str, str]]:
     return list(names.items())[:count]
 
 
-def _write_gtf(path: str, rng: random.Random, genes: int) -> list[tuple[str, str, int, int]]:
-    placed: list[tuple[str, str, int, int]] = []
+@dataclass(frozen=True)
+class _Gene:
+    name: str
+    chromosome: str
+    start: int
+    end: int
+    gene_id: str
+    strand: str
+
+    @property
+    def tss(self) -> int:
+        return self.start if self.strand == "+" else self.end
+
+
+def _write_gtf(path: str, rng: random.Random, genes: int) -> list[_Gene]:
+    placed: list[_Gene] = []
     with _gzip_text(path) as out:
         out.write("#!genome-build mRatBN7.2 (demo)\n")
         names = _gene_names(rng, genes)
@@ -151,9 +171,10 @@ def _write_gtf(path: str, rng: random.Random, genes: int) -> list[tuple[str, str
                 position += rng.randint(5_000, length // (per_chrom + 2))
                 strand = rng.choice("+-")
                 gene_id = f"ENSRNOG{c:02d}{index:09d}"
-                placed.append(
-                    _write_gene(out, rng, chromosome, position, strand, gene_id, name, description)
+                _, _, start, end = _write_gene(
+                    out, rng, chromosome, position, strand, gene_id, name, description
                 )
+                placed.append(_Gene(name, chromosome, start, end, gene_id, strand))
         _write_mt_genes(out)
     return placed
 
@@ -210,9 +231,14 @@ def _write_gene(
     return (name, chromosome, start, end)
 
 
-def _write_vcf(path: str, rng: random.Random, genes: list[tuple[str, str, int, int]]) -> None:
+_Site = tuple[str, int, str, str]  # chromosome, pos, REF, first ALT
+
+
+def _write_vcf(path: str, rng: random.Random, genes: list[_Gene]) -> list[_Site]:
+    """Variant sites near the genes; returns them (the first ALT of each) in file order."""
     sites = set()
-    for _, chromosome, start, end in genes:
+    written: list[_Site] = []
+    for chromosome, start, end in ((g.chromosome, g.start, g.end) for g in genes):
         for _ in range(rng.randint(2, 8)):
             sites.add((chromosome, rng.randint(max(1, start - 50_000), end + 50_000)))
     order = {c: i for i, (c, _) in enumerate(CHROMOSOMES)}
@@ -227,6 +253,8 @@ def _write_vcf(path: str, rng: random.Random, genes: list[tuple[str, str, int, i
             if rng.random() < 0.02:
                 alts.append(rng.choice([b for b in "ACGT" if b not in (ref, alts[0])]))
             out.write(f"{chromosome}\t{pos}\t.\t{ref}\t{','.join(alts)}\t.\tPASS\t.\n")
+            written.append((chromosome, pos, ref, alts[0]))
+    return written
 
 
 def _write_status(path: str, rng: random.Random, genes: list[str]) -> dict[str, tuple[int, int]]:
@@ -317,11 +345,18 @@ def _demo_samples(rng: np.random.Generator) -> _Samples:
 
 
 def _write_expression(
-    files: DemoFiles, rng: np.random.Generator, names: list[str], samples: _Samples
-) -> None:
+    files: DemoFiles,
+    rng: np.random.Generator,
+    names: list[str],
+    samples: _Samples,
+    planted: dict[int, np.ndarray] | None = None,
+) -> np.ndarray:
     """Log-normal TPMs: a level per gene, per-tissue effects (brain regions alike, ~6 % of
     genes strongly up in one tissue), per-sample noise, dropouts of lowly expressed genes,
-    housekeeping genes high and mitochondrial genes highest."""
+    housekeeping genes high and mitochondrial genes highest. ``planted``: gene row -> log10
+    shift per GCT column (the cis-eQTL effects), added before dropouts; the other genes'
+    values are what they were without it (no random draw depends on it). Returns the
+    genes x samples indexes into :func:`_tpm_tokens` (what the GCT holds)."""
     genes, tissues = len(names), len(TISSUES)
     brain = np.array([site == "Brain" for _, _, site, _ in TISSUES])
     base = rng.normal(0.6, 1.3, genes)
@@ -342,6 +377,7 @@ def _write_expression(
     tokens = _tpm_tokens()
     scale = (_LEVELS - 2) / (_LOG10_MAX - _LOG10_MIN)
     assert files.expression is not None
+    written = np.zeros((genes, len(samples.ids)), dtype=np.int16)
     with gzip.GzipFile(files.expression, "wb", mtime=0, compresslevel=1) as out:
         out.write(f"#1.2\n{genes}\t{len(samples.ids)}\n".encode())
         out.write("\t".join(["Name", "Description", *samples.ids]).encode() + b"\n")
@@ -352,12 +388,17 @@ def _write_expression(
                 + spread[rows, None] * rng.standard_normal((len(spread[rows]), len(samples.ids)))
                 + library[None, :]
             )
+            for g in range(rows.start, rows.stop):
+                if planted and g in planted:
+                    level[g - first] += planted[g]
             dropout = rng.random(level.shape) < 1 / (1 + np.exp(4 * (level + 0.7)))
             index = np.clip(np.rint((level - _LOG10_MIN) * scale) + 1, 1, _LEVELS - 1)
             index[(level < _LOG10_MIN) | dropout] = 0
+            written[rows] = index
             for name, row in zip(names[rows], tokens[index.astype(np.intp)], strict=True):
                 label = name.encode()
                 out.write(label + b"\t" + label + b"\t" + b"\t".join(row.tolist()) + b"\n")
+    return written
 
 
 def _write_sample_tables(files: DemoFiles, rng: np.random.Generator, samples: _Samples) -> None:
@@ -392,10 +433,11 @@ def write_demo(
     names = ["tissues.tsv", "genes.gtf.gz", "variants.vcf.gz", "gene_status.tsv"]
     if expression:
         names += ["expression.gct.gz", "sample_attributes.tsv", "subject_phenotypes.tsv"]
+        names += ["genotypes.vcf.gz", "qtl", "planted_eqtls.tsv"]
     files = DemoFiles(*(os.path.join(directory, name) for name in names))
     placed = _write_gtf(files.annotation, rng, genes)
-    _write_vcf(files.variants, rng, placed)
-    counts = _write_status(files.gene_status, rng, [name for name, *_ in placed])
+    sites = _write_vcf(files.variants, rng, placed)
+    counts = _write_status(files.gene_status, rng, [gene.name for gene in placed])
     generator = np.random.default_rng(seed)
     samples = _demo_samples(generator) if expression else None
     sample_counts = None
@@ -403,7 +445,25 @@ def write_demo(
         sample_counts = np.bincount(samples.tissue, minlength=len(TISSUES)).tolist()
     _write_tissues(files.tissues, rng, counts, sample_counts)
     if samples is not None:
-        gene_names = [name for name, *_ in placed] + [name for name, *_ in MT_GENES]
-        _write_expression(files, generator, gene_names, samples)
+        from omicsgate.ingest import demo_qtl
+
+        gene_names = [gene.name for gene in placed] + [name for name, *_ in MT_GENES]
+        subject_of = {s: k for k, s in enumerate(samples.subjects)}
+        columns = np.array([subject_of[sample.rsplit("-", 3)[0]] for sample in samples.ids])
+        assert files.genotypes is not None and files.planted is not None
+        study = demo_qtl.genotypes_and_planted(
+            seed, sites, placed, samples.subjects, files.genotypes, files.planted, genes
+        )
+        expressed = _write_expression(files, generator, gene_names, samples, study.shifts(columns))
         _write_sample_tables(files, generator, samples)
+        assert files.qtl is not None
+        tpm = np.array([0.0] + [float(t) for t in _tpm_tokens()[1:]])
+        demo_qtl.write_qtl_tables(
+            files.qtl,
+            [t[0] for t in TISSUES],
+            study,
+            tpm[expressed[: len(placed)]],
+            samples.tissue,
+            columns,
+        )
     return files

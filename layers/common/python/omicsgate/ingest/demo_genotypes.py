@@ -136,9 +136,11 @@ def write_vcf(
     positions_by_chromosome: Mapping[str, np.ndarray],
     subjects: Sequence[str],
     source: str = "omicsgate demo_genotypes",
+    alleles: Mapping[str, tuple[Sequence[str], Sequence[str]]] | None = None,
 ) -> None:
     """A BGZF VCF 4.2: one biallelic record per row of ``dosages`` (rows as
-    :func:`simulate_genotypes` orders them), ``GT`` 0/0, 0/1, 1/1 or ./. (dosage -1)."""
+    :func:`simulate_genotypes` orders them), ``GT`` 0/0, 0/1, 1/1 or ./. (dosage -1).
+    ``alleles``: chromosome -> (REFs, ALTs) of its positions (default :func:`demo_alleles`)."""
     total = sum(len(p) for p in positions_by_chromosome.values())
     if dosages.shape != (total, len(subjects)):
         raise ValueError(f"dosages are {dosages.shape}, expected {(total, len(subjects))}")
@@ -155,7 +157,7 @@ def write_vcf(
         out.write(("\n".join(header) + "\n").encode())
         row = 0
         for chromosome, positions in positions_by_chromosome.items():
-            refs, alts = demo_alleles(np.asarray(positions))
+            refs, alts = (alleles or {}).get(chromosome) or demo_alleles(np.asarray(positions))
             lines = []
             for k, pos in enumerate(np.asarray(positions).tolist()):
                 fixed = (
