@@ -27,14 +27,18 @@ class Probe:
     method: str
     path: str
     query: str = ""
+    body: str | None = None  # JSON, sent as is (a POST's)
 
     def event(self, dataset: str, token: str | None) -> dict[str, Any]:
         headers = {"authorization": f"Bearer {token}"} if token else {}
+        if self.body is not None:
+            headers["content-type"] = "application/json"
         return http_api_event(
             self.method,
             self.path.format(dataset=dataset),
             self.query.format(dataset=dataset),
             headers=headers,
+            body=None if self.body is None else self.body.encode(),
         )
 
 
@@ -48,6 +52,20 @@ PROBES: list[Probe] = [
     Probe("GET", "/api/v4/geneExpression", "geneId=Eno1&datasetId={dataset}"),
     Probe("GET", "/api/v4/medianGeneExpression", "geneId=Eno1,Actb&datasetId={dataset}"),
     Probe("GET", "/api/v4/topExpressedGene", "tissueSiteDetailId=IL&datasetId={dataset}"),
+    Probe("GET", "/api/v4/eqtl", "geneId=Eno1&datasetId={dataset}"),
+    Probe("GET", "/api/v4/singleTissueEqtl", "geneId=Eno1&datasetId={dataset}"),
+    Probe("GET", "/api/v4/xqtl", "geneId=Eno1&datasetId={dataset}"),
+    Probe(
+        "GET",
+        "/api/v4/dyneqtl",
+        "geneId=Eno1&variantId=chr1:1583934&tissueSiteDetailId=IL&datasetId={dataset}",
+    ),
+    Probe(
+        "POST",
+        "/api/v4/dyneqtl",
+        "datasetId={dataset}",
+        '[{"geneId": "Eno1", "variantId": "chr1:1583934", "tissueSiteDetailId": "IL"}]',
+    ),
 ]
 
 
