@@ -161,8 +161,8 @@ class BenchData:
 
 
 def demo_inputs(directory: str) -> Any:
-    """The demo files, as ``omicsgate demo files`` writes them (GCT included once the demo
-    has expression)."""
+    """The demo files, as ``omicsgate demo files`` writes them (GCT, sample attributes and
+    subject phenotypes included)."""
     from omicsgate.ingest.demo import write_demo
 
     return write_demo(directory)
@@ -183,7 +183,7 @@ def build_release(s3_uri: str, endpoint: str, files: Any) -> None:
         endpoint,
         *("ingest", "reference", "--release", RELEASE, "--tissues", files.tissues),
         *("--annotation", files.annotation, "--variants", files.variants),
-        *(["--gene-status", files.gene_status] if getattr(files, "gene_status", None) else []),
+        *("--gene-status", files.gene_status),
     )
     cli(
         s3_uri,
@@ -193,17 +193,6 @@ def build_release(s3_uri: str, endpoint: str, files: Any) -> None:
         *("--subject-phenotypes", files.subject_phenotypes),
     )
     cli(s3_uri, endpoint, "releases", "publish", RELEASE)
-
-
-def serving_available() -> bool:
-    from importlib.util import find_spec
-
-    from omicsgate.ingest.demo import DemoFiles
-
-    modules = ("omicsgate.ingest.expression", "omicsgate.portal.expression")
-    if not all(find_spec(name) for name in modules):
-        return False
-    return "expression" in DemoFiles.__dataclass_fields__
 
 
 def duckdb_connect(endpoint: str) -> Any:
@@ -284,14 +273,10 @@ def prefix_bytes(endpoint: str, prefix: str) -> int:
 def prepare(tmp: str, moto: CountingMoto, row_group_size: int) -> BenchData:
     """The release on moto through the CLI, and Parquet from the same GCT."""
     s3_uri = f"s3://{BUCKET}/omicsgate"
-    if serving_available():
-        files = demo_inputs(f"{tmp}/demo")
-        build_release(s3_uri, moto.endpoint, files)
-        gct, attributes, source = files.expression, files.sample_attributes, "CLI demo release"
-        gene_ids, sample_ids = release_ids(s3_uri, moto.endpoint)
-    else:
-        gct, attributes, gene_ids, sample_ids = temporary_array(tmp, s3_uri, moto.endpoint)
-        source = "TEMPORARY array of the contract shape (serving code not landed yet)"
+    files = demo_inputs(f"{tmp}/demo")
+    build_release(s3_uri, moto.endpoint, files)
+    gct, attributes, source = files.expression, files.sample_attributes, "CLI demo release"
+    gene_ids, sample_ids = release_ids(s3_uri, moto.endpoint)
     local = f"{tmp}/expression.parquet"
     write_parquet(gct, attributes, local, row_group_size)
     parquet = upload(moto.endpoint, local, "parquet/expression.parquet")
@@ -324,41 +309,6 @@ def release_ids(s3_uri: str, endpoint: str) -> tuple[list[str], list[str]]:
     return gene_ids, sample_ids
 
 
-# Until the serving code lands: a TileDB array of the contract's shape, written here -------
-
-TEMP_ARRAY = "temp/expression"
-
-
-def temporary_array(tmp: str, s3_uri: str, endpoint: str) -> tuple[str, str, list[str], list[str]]:
-    import tiledb
-
-    from benchmarks.scale_expression import reference_genes, reference_tissues, write_gct
-
-    demo = demo_inputs(f"{tmp}/demo")
-    ids, names = reference_genes(demo.annotation)
-    files = write_gct(f"{tmp}/gct", ids, names, reference_tissues(demo.tissues), 3500)
-    from benchmarks.scale_expression import read_gct
-
-    gene_ids, _, sample_ids, matrix = read_gct(files.gct)
-    genes, samples = matrix.shape
-    dims = [
-        tiledb.Dim("gene_row", (0, genes - 1), 1, dtype=np.int64),
-        tiledb.Dim("column", (0, samples - 1), samples, dtype=np.int64),
-    ]
-    filters = tiledb.FilterList([tiledb.ByteShuffleFilter(), tiledb.ZstdFilter(level=3)])
-    schema = tiledb.ArraySchema(
-        domain=tiledb.Domain(*dims),
-        attrs=[tiledb.Attr("tpm", dtype=np.float32, filters=filters)],
-        sparse=False,
-    )
-    ctx = new_store(s3_uri, endpoint).ctx
-    uri = f"{s3_uri}/{TEMP_ARRAY}"
-    tiledb.Array.create(uri, schema, ctx=ctx)
-    with tiledb.open(uri, "w", ctx=ctx) as array:
-        array[:, :] = {"tpm": matrix}
-    return files.gct, files.sample_attributes, gene_ids, sample_ids
-
-
 # The two readers --------------------------------------------------------------------------
 
 
@@ -385,30 +335,16 @@ class TileDBReader:
 
             config = {**tiledb_config(self.store.settings), **CONFIG_OVERRIDES}
             self.store._ctx = tiledb.Ctx(tiledb.Config(config))
-        self.serving = data.source.startswith("CLI")
-        self.uri = f"{data.s3_uri}/{TEMP_ARRAY}"
-        self._array: Any = None
-
-    def _temp(self) -> Any:
-        import tiledb
-
-        if self._array is None:
-            self._array = tiledb.open(self.uri, mode="r", ctx=self.store.ctx)
-        return self._array
 
     def rows(self, rows: list[int]) -> np.ndarray:
-        if self.serving:
-            from omicsgate.portal.expression import expression_rows
+        from omicsgate.portal.expression import expression_rows
 
-            return np.asarray(expression_rows(self.store, RELEASE, rows))
-        return np.asarray(self._temp().multi_index[rows, :]["tpm"])
+        return np.asarray(expression_rows(self.store, RELEASE, rows))
 
     def column(self, column: int) -> np.ndarray:
-        if self.serving:
-            from omicsgate.portal.expression import sample_column
+        from omicsgate.portal.expression import sample_column
 
-            return np.asarray(sample_column(self.store, RELEASE, column))
-        return np.asarray(self._temp()[:, column]["tpm"])
+        return np.asarray(sample_column(self.store, RELEASE, column))
 
 
 class DuckDBReader:
