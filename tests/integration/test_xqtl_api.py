@@ -550,3 +550,35 @@ def test_release_without_qtl_is_a_404_naming_dataset(call: Caller, tmp_path: Pat
         assert status == 404 and "datasetId" in json.dumps(body), body
     finally:
         reset_settings()
+
+
+def test_costs(xqtl: Study, call: Caller) -> None:
+    """One unit a GET; a POST one per started 10 queries; unknown IDs cost nothing."""
+    from tests.tokens import user_token
+
+    headers = {"authorization": f"Bearer {user_token(f'xq-{uuid.uuid4().hex[:8]}')}"}
+
+    def remaining(method: str, query: str, body: Any = None) -> int:
+        if body is None:
+            event = http_api_event(method, "/api/v4/eqtl", query, headers=headers)
+        else:
+            event = http_api_event(
+                method,
+                "/api/v4/dyneqtl",
+                query,
+                headers={**headers, "content-type": "application/json"},
+                body=json.dumps(body).encode(),
+            )
+        status, answer, got = call.event(event)
+        assert status in (200, 400), answer
+        return int(got.get("x-allowance-remaining", -1))
+
+    gene = xqtl.genes[0]["gene_name"]
+    dataset = f"datasetId={RELEASE}"
+    first = remaining("GET", f"geneId={gene}&{dataset}")
+    second = remaining("GET", f"geneId={gene}&{dataset}")
+    assert second == first - 1
+    remaining("GET", f"geneId=NoSuchGene&{dataset}")
+    item = {"geneId": gene, "variantId": variant(int(POSITIONS[0])), "tissueSiteDetailId": "IL"}
+    after_post = remaining("POST", dataset, [item] * 21)
+    assert after_post == second - 3  # 21 queries: 3 units; the unknown gene cost nothing
