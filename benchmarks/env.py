@@ -81,13 +81,19 @@ def moto_server(log_dir: str) -> Iterator[Moto]:
         process.wait(timeout=10)
 
 
+TEST_DEMO = {"genes": 800, "seed": 11}  # tests/conftest.py's demo_files
+
+
 def start_demo_release(data_uri: str, endpoint: str | None = None) -> subprocess.Popen[bytes]:
     """Build the demo release with the project's CLI (in the background)."""
     env = dict(os.environ, OMICSGATE_DATA_URI=data_uri)
     env.pop("OMICSGATE_S3_ENDPOINT", None)
     if endpoint:
         env["OMICSGATE_S3_ENDPOINT"] = endpoint
+    # The demo the tests build: the stored events (replayed for every route) name its
+    # variants, such as dyneqtl's planted eQTL of Cd300lf.
     command = [str(BIN / "omicsgate"), "--data-uri", data_uri, "--quiet", "demo", "release"]
+    command += ["--genes", str(TEST_DEMO["genes"]), "--seed", str(TEST_DEMO["seed"])]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

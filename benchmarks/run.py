@@ -32,7 +32,17 @@ COLD_GENE_S3_TARGET = 8
 GENE = warm.Route("gene", "/api/v4/gene", "geneId=Eno1,Cd300lf")
 TISSUE = warm.Route("tissueInfo", "/api/v4/tissueInfo")
 # Routes that query an array on every request (the rest answer from memory once warm).
-QUERYING = {"exon", "variant"}
+QUERYING = {
+    "exon",
+    "variant",
+    "geneExpression",
+    "medianGeneExpression",
+    "eqtl",
+    "singleTissueEqtl",
+    "xqtl",
+    "dyneqtl",
+    "dyneqtlBatch",
+}
 
 
 def event_routes() -> list[warm.Route]:
@@ -52,6 +62,8 @@ def event_routes() -> list[warm.Route]:
                 target_zero=path.stem not in QUERYING,
                 function=found[0].function,
                 signed_in="authorization" in event["headers"],
+                method=event["requestContext"]["http"]["method"],
+                body=event["body"].encode() if event.get("body") else None,
             )
         )
     return routes

@@ -33,6 +33,8 @@ class Route:
     target_zero: bool = True  # expected to be answered from memory once warm
     function: str = "ReferenceFunction"
     signed_in: bool = False  # sends a bearer token
+    method: str = "GET"
+    body: bytes | None = None  # a POST's JSON body, as the stored event has it
 
 
 Handlers = dict[str, Handler]
@@ -66,7 +68,9 @@ def bench_token() -> str:
 def call(handlers: Handlers, route: Route) -> float:
     """One invocation; its wall time in milliseconds."""
     headers = {"authorization": f"Bearer {bench_token()}"} if route.signed_in else None
-    event = http_api_event("GET", route.path, route.query, headers=headers)
+    if route.body is not None:
+        headers = {**(headers or {}), "content-type": "application/json"}
+    event = http_api_event(route.method, route.path, route.query, headers=headers, body=route.body)
     start = time.perf_counter()
     response = handlers[route.function](event, LocalContext())
     elapsed = (time.perf_counter() - start) * 1000

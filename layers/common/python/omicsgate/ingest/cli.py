@@ -224,7 +224,7 @@ def _cmd_demo_release(args: argparse.Namespace) -> int:
     except ReleaseNotFound:
         pass
     with tempfile.TemporaryDirectory() as directory:
-        files = write_demo(directory, genes=args.genes)
+        files = write_demo(directory, genes=args.genes, seed=args.seed)
         print(f"building the demo release {args.release} in {store.root} ...")
         build_demo_release(store, args.release, files, not args.quiet)
     print(f"current release: {args.release}")
@@ -459,6 +459,7 @@ def _parser() -> argparse.ArgumentParser:
     release = demo_kinds.add_parser("release", help="ingest the demo unless a release exists")
     release.add_argument("--release", default=DEMO_RELEASE)
     release.add_argument("--genes", type=int, default=3000)
+    release.add_argument("--seed", type=int, default=4)
     release.set_defaults(run=_cmd_demo_release)
 
     releases = commands.add_parser("releases", help="list, publish, switch or prune releases")
