@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from omicsgate.ingest.reference import ReferenceInputs
 from omicsgate.localapi.devtools import free_port, reset_settings, use_store, wait_for_http
 from omicsgate.localapi.events import LocalContext, http_api_event, response_body
 from omicsgate.localapi.template import Template, load_handler, load_template
+from omicsgate.storage import DataStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -144,3 +146,27 @@ class Caller:
 @pytest.fixture(scope="session")
 def call(template: Template) -> Caller:
     return Caller(template)
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DataStore]:
+    """An empty store of its own, on a local directory and under a fresh S3 prefix, for
+    ingestion tests that write parts themselves."""
+    from omicsgate.storage import get_store
+
+    if request.param == "s3":
+        endpoint = request.getfixturevalue("moto_endpoint")
+        use_store(f"s3://{BUCKET}/parts-{uuid.uuid4().hex[:8]}", endpoint)
+    else:
+        use_store(str(tmp_path / "data"))
+    yield get_store()
+    reset_settings()
+
+
+@pytest.fixture
+def local_store(tmp_path: Path) -> Iterator[DataStore]:
+    from omicsgate.storage import get_store
+
+    use_store(str(tmp_path / "data"))
+    yield get_store()
+    reset_settings()

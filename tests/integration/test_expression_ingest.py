@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +17,10 @@ from omicsgate.ingest import expression as ex
 from omicsgate.ingest.demo import MT_GENES, write_demo
 from omicsgate.ingest.errors import InputError
 from omicsgate.ingest.expression import ExpressionInputs, write_expression
-from omicsgate.localapi.devtools import reset_settings, use_store
 from omicsgate.portal import expression_schema as xs
-from omicsgate.storage import DataStore, get_store
+from omicsgate.storage import DataStore
 from omicsgate.storage._tables import read_all
 from omicsgate.storage.writer import PartWriter, draft_parts
-from tests.conftest import BUCKET
 
 pytestmark = pytest.mark.integration
 TISSUES = ["Liver", "Brain - Cortex", "Adipose"]  # first-appearance order differs from sorted
@@ -79,24 +76,6 @@ def make_gct(directory: Path, genes: int = 83, seed: int = 1) -> Matrix:
         tissue,
         values.astype(np.float32),
     )
-
-
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DataStore]:
-    if request.param == "s3":
-        endpoint = request.getfixturevalue("moto_endpoint")
-        use_store(f"s3://{BUCKET}/expression-{uuid.uuid4().hex[:8]}", endpoint)
-    else:
-        use_store(str(tmp_path / "data"))
-    yield get_store()
-    reset_settings()
-
-
-@pytest.fixture
-def local_store(tmp_path: Path) -> Iterator[DataStore]:
-    use_store(str(tmp_path / "data"))
-    yield get_store()
-    reset_settings()
 
 
 def ingest(store: DataStore, inputs: ExpressionInputs, release: str = "r1") -> PartWriter:

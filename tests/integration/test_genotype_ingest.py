@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +16,11 @@ from omicsgate.ingest import genotypes as gt
 from omicsgate.ingest.demo_genotypes import BgzfWriter, block_ids, simulate_genotypes, write_vcf
 from omicsgate.ingest.errors import InputError
 from omicsgate.ingest.genotypes import GenotypeInputs, write_genotypes
-from omicsgate.localapi.devtools import reset_settings, use_store
 from omicsgate.portal import qtl_schema as qs
-from omicsgate.storage import DataStore, get_store
+from omicsgate.storage import DataStore
 from omicsgate.storage._tables import read_all
 from omicsgate.storage.writer import PartWriter, draft_parts
-from tests.conftest import BUCKET, SHARED
+from tests.conftest import SHARED
 
 pytestmark = pytest.mark.integration
 MISSING = qs.MISSING_DOSAGE
@@ -83,24 +80,6 @@ def write_text(path: Path, text: str, compression: str) -> str:
     else:
         path.write_text(text)
     return str(path)
-
-
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DataStore]:
-    if request.param == "s3":
-        endpoint = request.getfixturevalue("moto_endpoint")
-        use_store(f"s3://{BUCKET}/genotypes-{uuid.uuid4().hex[:8]}", endpoint)
-    else:
-        use_store(str(tmp_path / "data"))
-    yield get_store()
-    reset_settings()
-
-
-@pytest.fixture
-def local_store(tmp_path: Path) -> Iterator[DataStore]:
-    use_store(str(tmp_path / "data"))
-    yield get_store()
-    reset_settings()
 
 
 def ingest(store: DataStore, vcf: str, release: str = "r1") -> PartWriter:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import gzip
 import math
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +19,10 @@ import tiledb
 from omicsgate.ingest import qtl
 from omicsgate.ingest.errors import InputError
 from omicsgate.ingest.qtl import QtlInputs, write_qtl
-from omicsgate.localapi.devtools import reset_settings, use_store
 from omicsgate.portal import qtl_schema as qs
-from omicsgate.storage import DataStore, get_store
+from omicsgate.storage import DataStore
 from omicsgate.storage._tables import read_all
 from omicsgate.storage.writer import PartWriter, draft_parts
-from tests.conftest import BUCKET
 
 pytestmark = pytest.mark.integration
 
@@ -285,24 +281,6 @@ def make_study(directory: Path, seed: int = 3) -> Study:
         inputs.independent[modality, tissue_name] = str(path)
         independent += rows
     return Study(inputs, tissues, independent)
-
-
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DataStore]:
-    if request.param == "s3":
-        endpoint = request.getfixturevalue("moto_endpoint")
-        use_store(f"s3://{BUCKET}/qtl-{uuid.uuid4().hex[:8]}", endpoint)
-    else:
-        use_store(str(tmp_path / "data"))
-    yield get_store()
-    reset_settings()
-
-
-@pytest.fixture
-def local_store(tmp_path: Path) -> Iterator[DataStore]:
-    use_store(str(tmp_path / "data"))
-    yield get_store()
-    reset_settings()
 
 
 def ingest(store: DataStore, inputs: QtlInputs, release: str = "r1") -> PartWriter:
