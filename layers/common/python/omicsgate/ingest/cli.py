@@ -9,6 +9,9 @@ omicsgate ingest expression --release ID --gct GCT --sample-attributes TSV [...]
 omicsgate ingest genotypes --release ID --vcf VCF
 omicsgate ingest qtl --release ID --cis TISSUE=PATH [--independent MODALITY:TISSUE=PATH]
                      [--pairs TISSUE=PARQUET ...]
+omicsgate ingest gwas --study ID --metadata JSON|TSV FILE...   add or replace a GWAS study
+omicsgate ingest gwas --from-dir DIR [--metadata TSV]          one study per file
+omicsgate gwas list|remove ID|consolidate
 omicsgate releases publish ID [--current]   check the draft and publish it
 omicsgate releases current [ID]             show (or switch) the current release
 omicsgate releases list|prune
@@ -27,6 +30,8 @@ import tempfile
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from omicsgate.gwas.writer import InvalidStudy
+from omicsgate.ingest import gwas_cli
 from omicsgate.ingest.demo import DEMO_RELEASE, DemoFiles, write_demo
 from omicsgate.ingest.errors import InputError
 from omicsgate.ingest.reference import ReferenceInputs, write_reference
@@ -448,6 +453,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     for kind in (reference, expression, genotypes, qtl):
         kind.set_defaults(run=_cmd_ingest)
+    gwas_cli.add_commands(commands, kinds, _store, _groups)
 
     demo = commands.add_parser("demo", help="the synthetic demo data")
     demo_kinds = demo.add_subparsers(dest="kind", required=True)
@@ -502,6 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         InvalidRelease,
         RestrictedRelease,
         DraftInconsistent,
+        InvalidStudy,
     ) as error:
         print(f"omicsgate: {error}", file=sys.stderr)
     except StoreUnavailable as error:

@@ -54,7 +54,7 @@ class AttemptWriter:
         self.committed = False
         self.notes: list[str] = []  # what publishing wants said, though nothing is wrong
         self._consolidation: dict[str, tuple[str, ...]] = {}
-        self._lease = _Lease(store, _layout.join(self.uri, _layout.LEASE_FILE), self.attempt)
+        self._lease = Lease(store, _layout.join(self.uri, _layout.LEASE_FILE), self.attempt)
 
     def __enter__(self) -> Self:
         refuse_if_published(self.store, self.release_id)
@@ -376,7 +376,7 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-class _Lease:
+class Lease:
     """A file the writer rewrites every LEASE_REFRESH_SECONDS while it works."""
 
     def __init__(self, store: DataStore, uri: str, attempt: str) -> None:

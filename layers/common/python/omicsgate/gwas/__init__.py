@@ -1,0 +1,49 @@
+"""GWAS studies: a catalogue that grows one study at a time, read for the OpenGWAS API.
+
+Public surface (serving): :func:`get_gwas` -> :class:`GwasStore`, :class:`Study`,
+:class:`Locus`, the chromosome codes and the errors. Ingestion writes with
+:mod:`omicsgate.gwas.writer`, which serving never imports.
+
+Layout under the data URI (see ``_layout``)::
+
+    gwas/studies/<ID>@<slot>.json    a study's record: metadata, access, where its data is.
+                                     Its existence is the study's commit point.
+    gwas/slots/<slot>.json           slot numbers, each claimed once by one ingestion
+    gwas/attempts/<attempt>/         one ingestion's per-study array (``assoc``), lease
+    gwas/by_position/                every study's associations keyed (chrom, pos, slot):
+                                     one fragment per ingestion, consolidated by
+                                     ``omicsgate gwas consolidate``
+    gwas/rsids/                      rsid number -> (chrom, pos)
+    gwas/genes/                      gene name -> locus (the GWAS build's annotation)
+    gwas/catalog.json.gz             a snapshot of the records (a cache: the records rule)
+
+Rows of a slot no record names are invisible, so a killed ingestion shows nothing and a
+removed study disappears with its record; consolidation drops such rows for good.
+"""
+
+from omicsgate.gwas._catalog import Study
+from omicsgate.gwas._codes import (
+    CHROMOSOMES,
+    Locus,
+    chrom_code,
+    chrom_name,
+    is_rsid,
+    parse_chrpos,
+    rsid_number,
+)
+from omicsgate.gwas._reader import GwasStore, UnknownStudy, get_gwas, reset_gwas
+
+__all__ = [
+    "CHROMOSOMES",
+    "GwasStore",
+    "Locus",
+    "Study",
+    "UnknownStudy",
+    "chrom_code",
+    "chrom_name",
+    "get_gwas",
+    "is_rsid",
+    "parse_chrpos",
+    "reset_gwas",
+    "rsid_number",
+]

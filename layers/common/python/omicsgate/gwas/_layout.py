@@ -1,0 +1,39 @@
+"""Where the GWAS catalogue lives under the data URI (see the package docstring)."""
+
+from __future__ import annotations
+
+import re
+
+from omicsgate.storage._layout import join
+
+__all__ = ["join"]
+
+GWAS_DIR = "gwas"
+STUDIES_DIR = "studies"
+SLOTS_DIR = "slots"
+ATTEMPTS_DIR = "attempts"
+BY_POSITION = "by_position"
+RSIDS = "rsids"
+VARIANTS = "variants"
+GENES = "genes"
+STUDY_ARRAY = "assoc"
+SNAPSHOT_FILE = "catalog.json.gz"
+_STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_RECORD = re.compile(r"^(?P<id>[A-Za-z0-9][A-Za-z0-9._-]{0,63})@(?P<slot>[0-9]{1,9})\.json$")
+
+
+def is_study_id(name: str) -> bool:
+    return bool(_STUDY_ID.match(name))
+
+
+def gwas_uri(root: str, *parts: str) -> str:
+    return join(root, GWAS_DIR, *parts)
+
+
+def record_name(study_id: str, slot: int) -> str:
+    return f"{study_id}@{slot}.json"
+
+
+def parse_record_name(name: str) -> tuple[str, int] | None:
+    match = _RECORD.match(name)
+    return (match.group("id"), int(match.group("slot"))) if match else None

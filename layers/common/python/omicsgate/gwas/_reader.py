@@ -1,0 +1,349 @@
+"""Reading the GWAS catalogue: study records, associations by study and by position."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from omicsgate.auth import Caller, can_see
+from omicsgate.gwas import _layout
+from omicsgate.gwas._catalog import Study, newest_per_id, study_from_record
+from omicsgate.gwas._codes import Locus, chrom_name, rsid_number
+from omicsgate.storage import DataStore, get_store
+from omicsgate.storage._store import unavailable_on_tiledb_error
+
+if TYPE_CHECKING:
+    import numpy as np
+    import tiledb
+
+T = TypeVar("T")
+ASSOCIATION_COLUMNS = ("chrom", "pos", "rsid", "ea", "nea", "eaf", "beta", "se", "lp", "n")
+
+
+class UnknownStudy(LookupError):
+    """A study ID that does not exist, or that the caller may not see (told apart nowhere)."""
+
+
+class GwasStore:
+    """The catalogue and its arrays as one reader. Shared arrays are reopened at most once
+    per TTL, so new studies show up; per-study arrays never change and stay open."""
+
+    def __init__(self, store: DataStore) -> None:
+        self.store = store
+        self.root = _layout.gwas_uri(store.root)
+        self._studies: tuple[dict[str, Study], float] | None = None
+        self._shared: dict[str, tuple[tiledb.Array, float]] = {}
+        self._own: dict[str, tiledb.Array] = {}
+        self._lock = threading.Lock()
+
+    # Catalogue -----------------------------------------------------------------------
+
+    def studies(self) -> dict[str, Study]:
+        """Every committed study by ID (not filtered by access), re-listed once per TTL."""
+        now = time.monotonic()
+        ttl = self.store.settings.release_ttl_seconds
+        if self._studies and now - self._studies[1] < ttl:
+            return self._studies[0]
+        studies = self._load_studies()
+        self._studies = (studies, now)
+        return studies
+
+    def visible(self, caller: Caller) -> dict[str, Study]:
+        return {i: s for i, s in self.studies().items() if can_see(caller, s.groups)}
+
+    def study(self, caller: Caller, study_id: str) -> Study:
+        found = self.visible(caller).get(study_id)
+        if found is None:
+            raise UnknownStudy(study_id)
+        return found
+
+    def _load_studies(self) -> dict[str, Study]:
+        vfs = self.store.vfs()
+        base = _layout.gwas_uri(self.store.root, _layout.STUDIES_DIR)
+        with unavailable_on_tiledb_error(f"listing {base}"):
+            names = [_base(uri) for uri in vfs.ls(base)] if vfs.is_dir(base) else []
+        newest = newest_per_id(names)
+        snapshot = self._snapshot()
+        studies: dict[str, Study] = {}
+        for study_id, (_, name) in sorted(newest.items()):
+            record = snapshot.get(name)
+            if record is None:
+                record = self.store.read_json(_layout.join(base, name))
+            if record is not None:  # removed between the listing and the read
+                studies[study_id] = study_from_record(record)
+        return studies
+
+    def _snapshot(self) -> dict[str, Any]:
+        document = self.store.read_json(_layout.gwas_uri(self.store.root, _layout.SNAPSHOT_FILE))
+        return dict((document or {}).get("records") or {})
+
+    # Associations --------------------------------------------------------------------
+
+    def associations(self, studies: Sequence[Study], loci: Sequence[Locus]) -> list[dict]:
+        """Every row of the studies at the loci, as OpenGWAS association records, ordered
+        by study (as given), chromosome and position."""
+        if not studies or not loci:
+            return []
+        columns = self._by_position(loci, [s.slot for s in studies], min_lp=None)
+        return _records(columns, studies, order="position")
+
+    def phewas(self, studies: Sequence[Study], loci: Sequence[Locus], max_p: float) -> list[dict]:
+        """Rows with p <= max_p of every given study at the loci, ordered by (id, p)."""
+        if not studies or not loci:
+            return []
+        columns = self._by_position(loci, None, min_lp=_lp(max_p))
+        return _records(columns, studies, order="p")
+
+    def tophits(self, study: Study, max_p: float) -> list[dict]:
+        """The study's rows with p <= max_p, most significant first."""
+        import numpy as np
+
+        array = self._study_array(study)
+        with unavailable_on_tiledb_error(f"reading study {study.id}"):
+            result = array.query(cond=f"lp >= {_lp(max_p)!r}")[:]
+        columns = {k: np.asarray(v) for k, v in result.items()}
+        columns["slot"] = np.full(len(columns["pos"]), study.slot, dtype=np.uint32)
+        return _records(columns, [study], order="p")
+
+    def _by_position(
+        self, loci: Sequence[Locus], slots: list[int] | None, min_lp: float | None
+    ) -> dict[str, np.ndarray]:
+        import numpy as np
+
+        parts: list[dict[str, np.ndarray]] = []
+        for chrom, ranges in _ranges_by_chrom(loci).items():
+            subarray: list[Any] = [[(chrom, chrom)], ranges]
+            if slots is not None:
+                subarray.append(sorted({(s, s) for s in slots}))
+            result = self._read_ranges(_layout.BY_POSITION, subarray, min_lp)
+            parts.append({k: np.asarray(v) for k, v in result.items()})
+        columns = _concat(parts)
+        wanted = {locus.rsid for locus in loci if locus.rsid}
+        if wanted and not all(locus.rsid for locus in loci):
+            keep = np.array([_kept(c, p, r, loci) for c, p, r in _triples(columns)], dtype=bool)
+            columns = {k: v[keep] for k, v in columns.items()}
+        elif wanted:
+            keep = np.isin(columns["rsid"].astype(str), sorted(wanted))
+            columns = {k: v[keep] for k, v in columns.items()}
+        return columns
+
+    # Variants and genes --------------------------------------------------------------
+
+    def locate_rsids(self, rsids: Iterable[str]) -> dict[str, list[Locus]]:
+        """rsid -> the positions where a study reported it ([] when none did)."""
+        import numpy as np
+
+        numbers = {rsid: rsid_number(rsid) for rsid in rsids}
+        wanted = sorted({n for n in numbers.values() if n is not None})
+        found: dict[int, list[Locus]] = {}
+        if wanted and self._exists(_layout.RSIDS):
+            points = [(n, n) for n in wanted]
+            result = self._read_ranges(_layout.RSIDS, [points])
+            for number, chrom, pos in zip(
+                np.asarray(result["rsnum"]), result["chrom"], result["pos"], strict=True
+            ):
+                found.setdefault(int(number), []).append(
+                    Locus(int(chrom), int(pos), int(pos), f"rs{int(number)}")
+                )
+        return {
+            rsid: [Locus(x.chrom, x.start, x.end, rsid) for x in found.get(number or -1, [])]
+            for rsid, number in numbers.items()
+        }
+
+    def variants(self, loci: Sequence[Locus]) -> list[dict[str, Any]]:
+        """Variants any study reported in the loci: ``{rsid, chr, pos, ref, alt}``, by
+        position."""
+        import numpy as np
+
+        if not loci or not self._exists(_layout.VARIANTS):
+            return []
+        rows: list[dict[str, Any]] = []
+        for chrom, ranges in _ranges_by_chrom(loci).items():
+            result = self._read_ranges(_layout.VARIANTS, [[(chrom, chrom)], ranges])
+            for pos, rsnum, ref, alt in zip(
+                np.asarray(result["pos"]), result["rsnum"], result["ref"], result["alt"],
+                strict=True,
+            ):  # fmt: skip
+                rows.append(
+                    {
+                        "rsid": f"rs{int(rsnum)}" if rsnum else None,
+                        "chr": chrom_name(chrom),
+                        "pos": int(pos),
+                        "ref": str(ref),
+                        "alt": str(alt),
+                    }
+                )
+        rsids = {locus.rsid for locus in loci if locus.rsid}
+        if rsids and all(locus.rsid for locus in loci):
+            rows = [row for row in rows if row["rsid"] in rsids]
+        return rows
+
+    def gene(self, name: str) -> tuple[Locus, str] | None:
+        """A gene of the GWAS annotation by symbol or ID: its locus and its ID."""
+        if not self._exists(_layout.GENES):
+            return None
+        for key in {name, name.upper()}:
+            result = self._read_ranges(_layout.GENES, [[(key, key)]])
+            if len(result["chrom"]):
+                locus = Locus(
+                    int(result["chrom"][0]), int(result["start"][0]), int(result["end"][0])
+                )
+                return locus, str(result["gene_id"][0])
+        return None
+
+    # Arrays --------------------------------------------------------------------------
+
+    def _exists(self, name: str) -> bool:
+        import tiledb
+
+        uri = _layout.gwas_uri(self.store.root, name)
+        with unavailable_on_tiledb_error(f"checking {uri}"):
+            return uri in self._shared or tiledb.object_type(uri, ctx=self.store.ctx) == "array"
+
+    def _read_ranges(
+        self, name: str, ranges: list[Any], min_lp: float | None = None
+    ) -> dict[str, Any]:
+        """The cells of a shared array in the ranges (one list per dimension), with
+        ``lp >= min_lp`` when given."""
+
+        def read(array: tiledb.Array) -> dict[str, Any]:
+            return dict(_query(array, min_lp).multi_index[tuple(ranges)])
+
+        return self._read_shared(name, read)
+
+    def _read_shared(self, name: str, read: Callable[[tiledb.Array], T]) -> T:
+        """Read a shared array; a handle whose fragments were vacuumed meanwhile is
+        reopened and the read tried once more."""
+        import tiledb
+
+        try:
+            return read(self._shared_array(name))
+        except tiledb.TileDBError:
+            self._shared.pop(_layout.gwas_uri(self.store.root, name), None)
+        with unavailable_on_tiledb_error(f"reading gwas/{name}"):
+            return read(self._shared_array(name))
+
+    def _shared_array(self, name: str) -> tiledb.Array:
+        import tiledb
+
+        uri = _layout.gwas_uri(self.store.root, name)
+        now = time.monotonic()
+        with self._lock:
+            held = self._shared.get(uri)
+            if held and now - held[1] < self.store.settings.release_ttl_seconds:
+                return held[0]
+            with unavailable_on_tiledb_error(f"opening gwas/{name}"):
+                if held:
+                    held[0].reopen()
+                    array = held[0]
+                else:
+                    array = tiledb.open(uri, mode="r", ctx=self.store.ctx)
+            self._shared[uri] = (array, now)
+            return array
+
+    def _study_array(self, study: Study) -> tiledb.Array:
+        import tiledb
+
+        uri = _layout.gwas_uri(self.store.root, study.attempt, _layout.STUDY_ARRAY)
+        with self._lock:
+            if uri not in self._own:
+                with unavailable_on_tiledb_error(f"opening study {study.id}"):
+                    self._own[uri] = tiledb.open(uri, mode="r", ctx=self.store.ctx)
+            return self._own[uri]
+
+
+def _base(uri: str) -> str:
+    return uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _lp(max_p: float) -> float:
+    import math
+
+    return -math.log10(max_p)
+
+
+def _query(array: tiledb.Array, min_lp: float | None) -> Any:
+    return array.query(cond=f"lp >= {min_lp!r}") if min_lp is not None else array.query()
+
+
+def _ranges_by_chrom(loci: Sequence[Locus]) -> dict[int, list[tuple[int, int]]]:
+    ranges: dict[int, set[tuple[int, int]]] = {}
+    for locus in loci:
+        ranges.setdefault(locus.chrom, set()).add((locus.start, locus.end))
+    return {chrom: sorted(r) for chrom, r in sorted(ranges.items())}
+
+
+def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    import numpy as np
+
+    if not parts:
+        return {}
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _triples(columns: dict[str, np.ndarray]) -> Iterable[tuple[int, int, str]]:
+    return zip(columns["chrom"], columns["pos"], columns["rsid"], strict=True)
+
+
+def _kept(chrom: int, pos: int, rsid: str, loci: Sequence[Locus]) -> bool:
+    """A row matches a locus by place, and by rsid when the locus names one."""
+    return any(
+        x.chrom == chrom and x.start <= pos <= x.end and (not x.rsid or x.rsid == rsid)
+        for x in loci
+    )
+
+
+def _records(columns: dict[str, np.ndarray], studies: Sequence[Study], order: str) -> list[dict]:
+    """Rows -> OpenGWAS association records for the given studies (rows of other slots are
+    dropped: a study that is not visible, or not committed, has no rows)."""
+    import numpy as np
+
+    if not columns or not len(columns.get("pos", ())):
+        return []
+    rank = {s.slot: i for i, s in enumerate(studies)}
+    by_slot = {s.slot: s for s in studies}
+    slots = np.asarray(columns["slot"])
+    keep = np.isin(slots, list(rank))
+    cols = {k: np.asarray(v)[keep] for k, v in columns.items()}
+    study_rank = np.array([rank[int(s)] for s in cols["slot"]], dtype=np.int64)
+    if order == "p":
+        index = np.lexsort((-cols["lp"], study_rank))
+    else:
+        index = np.lexsort((cols["pos"], cols["chrom"], study_rank))
+    return [_record(cols, i, by_slot[int(cols["slot"][i])]) for i in index]
+
+
+def _record(cols: dict[str, np.ndarray], i: int, study: Study) -> dict[str, Any]:
+    eaf, n = float(cols["eaf"][i]), float(cols["n"][i])
+    return {
+        "id": study.id,
+        "trait": study.trait,
+        "chr": chrom_name(int(cols["chrom"][i])),
+        "position": int(cols["pos"][i]),
+        "rsid": str(cols["rsid"][i]),
+        "ea": str(cols["ea"][i]),
+        "nea": str(cols["nea"][i]),
+        "eaf": None if eaf != eaf else eaf,
+        "beta": float(cols["beta"][i]),
+        "se": float(cols["se"][i]),
+        "p": 10.0 ** -float(cols["lp"][i]),
+        "n": None if n != n else n,
+    }
+
+
+_readers: dict[int, GwasStore] = {}
+
+
+def get_gwas(store: DataStore | None = None) -> GwasStore:
+    """The reader of the store's GWAS catalogue, one per store (per container)."""
+    store = store or get_store()
+    reader = _readers.get(id(store))
+    if reader is None or reader.store is not store:
+        reader = _readers[id(store)] = GwasStore(store)
+    return reader
+
+
+def reset_gwas() -> None:
+    _readers.clear()

@@ -1,0 +1,516 @@
+"""Adding, replacing and removing GWAS studies, one at a time (ingestion only).
+
+A study is written in this order; a kill at any point leaves nothing a reader sees:
+
+1. a slot number is claimed (``gwas/slots/<n>.json``, created exclusively; never reused);
+2. the study's own array is written in its attempt directory (with a lease);
+3. its rows are appended to the shared ``by_position`` array under that slot, and its
+   variants to the ``rsids`` and ``variants`` indexes (one fragment per batch);
+4. the record ``gwas/studies/<ID>@<slot>.json`` is written atomically: the commit point;
+5. older records of the same ID (a re-ingestion) and their attempts are removed, and the
+   catalogue snapshot is rewritten.
+
+Readers only serve slots a record names, so rows of a killed or replaced ingestion are
+invisible; :func:`consolidate` drops them for good and merges the fragments.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import tiledb
+
+from omicsgate.gwas import _layout
+from omicsgate.gwas._catalog import Study, newest_per_id, study_from_record
+from omicsgate.gwas._codes import MAX_POSITION
+from omicsgate.storage import DataStore
+from omicsgate.storage.writer import (
+    DEFAULT_PRUNE_GRACE_SECONDS,
+    Lease,
+    _gzip_json,
+    _remove_dir,
+    _remove_file,
+    _write_file,
+    create_exclusively,
+    write_json_atomically,
+)
+
+ATTRIBUTES: dict[str, Any] = {
+    "rsid": str,
+    "ea": str,
+    "nea": str,
+    "eaf": np.float64,
+    "beta": np.float64,
+    "se": np.float64,
+    "lp": np.float64,
+    "n": np.float64,
+}
+COLUMNS = ("chrom", "pos", *ATTRIBUTES)
+CAPACITY = 10_000  # cells per data tile: a position across 1,000 studies is one tile
+
+
+class InvalidStudy(ValueError):
+    """A study that cannot be added: a bad ID, no rows, an ID taken (replace=False)."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows of one study: ``chrom`` (uint8 codes), ``pos`` (uint32) and ATTRIBUTES."""
+
+    columns: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.columns["pos"])
+
+
+# Schemas ---------------------------------------------------------------------------------
+
+
+def _filters() -> tiledb.FilterList:
+    return tiledb.FilterList([tiledb.ZstdFilter(level=5)])
+
+
+def _dims(ctx: tiledb.Ctx, with_slot: bool) -> list[tiledb.Dim]:
+    dims = [
+        tiledb.Dim("chrom", domain=(1, 25), tile=1, dtype=np.uint8, filters=_filters(), ctx=ctx),
+        tiledb.Dim(
+            "pos", domain=(0, MAX_POSITION - 1), tile=2**20, dtype=np.uint32,
+            filters=tiledb.FilterList([tiledb.DoubleDeltaFilter(), tiledb.ZstdFilter(level=5)]),
+            ctx=ctx,
+        ),
+    ]  # fmt: skip
+    if with_slot:
+        dims.append(
+            tiledb.Dim(
+                "slot", domain=(0, 2**31), tile=2**31, dtype=np.uint32, filters=_filters(), ctx=ctx
+            )
+        )
+    return dims
+
+
+def _attrs(ctx: tiledb.Ctx) -> list[tiledb.Attr]:
+    return [
+        tiledb.Attr(name, dtype=dtype, var=dtype is str, filters=_filters(), ctx=ctx)
+        for name, dtype in ATTRIBUTES.items()
+    ]
+
+
+def _create_association_array(uri: str, ctx: tiledb.Ctx, with_slot: bool) -> None:
+    schema = tiledb.ArraySchema(
+        domain=tiledb.Domain(*_dims(ctx, with_slot), ctx=ctx),
+        attrs=_attrs(ctx),
+        sparse=True,
+        allows_duplicates=True,  # multi-allelic sites: several rows at one position
+        capacity=CAPACITY,
+        ctx=ctx,
+    )
+    tiledb.Array.create(uri, schema, ctx=ctx)
+
+
+def _create_rsids(uri: str, ctx: tiledb.Ctx) -> None:
+    dim = tiledb.Dim("rsnum", domain=(1, 2**62), tile=2**40, dtype=np.uint64, ctx=ctx)
+    schema = tiledb.ArraySchema(
+        domain=tiledb.Domain(dim, ctx=ctx),
+        attrs=[
+            tiledb.Attr("chrom", dtype=np.uint8, filters=_filters(), ctx=ctx),
+            tiledb.Attr("pos", dtype=np.uint32, filters=_filters(), ctx=ctx),
+        ],
+        sparse=True,
+        allows_duplicates=False,  # every study writes its rsids: the newest write wins
+        capacity=CAPACITY,
+        ctx=ctx,
+    )
+    tiledb.Array.create(uri, schema, ctx=ctx)
+
+
+def _create_variants(uri: str, ctx: tiledb.Ctx) -> None:
+    dims = [
+        *_dims(ctx, with_slot=False),
+        tiledb.Dim("rsnum", domain=(0, 2**62), tile=2**62, dtype=np.uint64, ctx=ctx),
+    ]
+    schema = tiledb.ArraySchema(
+        domain=tiledb.Domain(*dims, ctx=ctx),
+        attrs=[
+            tiledb.Attr("ref", dtype=str, var=True, filters=_filters(), ctx=ctx),
+            tiledb.Attr("alt", dtype=str, var=True, filters=_filters(), ctx=ctx),
+        ],
+        sparse=True,
+        allows_duplicates=False,
+        capacity=CAPACITY,
+        ctx=ctx,
+    )
+    tiledb.Array.create(uri, schema, ctx=ctx)
+
+
+def _create_genes(uri: str, ctx: tiledb.Ctx) -> None:
+    dim = tiledb.Dim("name", domain=(None, None), tile=None, dtype="ascii", ctx=ctx)
+    schema = tiledb.ArraySchema(
+        domain=tiledb.Domain(dim, ctx=ctx),
+        attrs=[
+            tiledb.Attr("gene_id", dtype=str, var=True, ctx=ctx),
+            tiledb.Attr("chrom", dtype=np.uint8, ctx=ctx),
+            tiledb.Attr("start", dtype=np.uint32, ctx=ctx),
+            tiledb.Attr("end", dtype=np.uint32, ctx=ctx),
+        ],
+        sparse=True,
+        allows_duplicates=False,
+        ctx=ctx,
+    )
+    tiledb.Array.create(uri, schema, ctx=ctx)
+
+
+_SHARED = {
+    _layout.BY_POSITION: lambda uri, ctx: _create_association_array(uri, ctx, with_slot=True),
+    _layout.RSIDS: _create_rsids,
+    _layout.VARIANTS: _create_variants,
+    _layout.GENES: _create_genes,
+}
+
+
+def _shared_uri(store: DataStore, name: str) -> str:
+    """The shared array, created on first use (two first writers: one creates it)."""
+    uri = _layout.gwas_uri(store.root, name)
+    if tiledb.object_type(uri, ctx=store.ctx) != "array":
+        try:
+            _SHARED[name](uri, store.ctx)
+        except tiledb.TileDBError:
+            if tiledb.object_type(uri, ctx=store.ctx) != "array":
+                raise
+    return uri
+
+
+# Adding a study --------------------------------------------------------------------------
+
+
+def add_study(
+    store: DataStore,
+    study_id: str,
+    info: dict[str, Any],
+    batches: Iterable[Batch],
+    groups: frozenset[str] = frozenset(),
+    files: dict[str, str] | None = None,
+    replace: bool = True,
+) -> Study:
+    """Write one study from its batches of rows and make it visible. ``files``: name ->
+    local path of the source files served by ``/gwasinfo/files`` (copied into the store
+    when it is on S3; referenced in place when it is local)."""
+    if not _layout.is_study_id(study_id):
+        raise InvalidStudy(f"study ID {study_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    if not replace and study_id in _records(store):
+        raise InvalidStudy(f"study {study_id!r} exists (ingest it again to replace it)")
+    attempt = f"{_layout.ATTEMPTS_DIR}/{_attempt_name()}"
+    slot = _claim_slot(store, study_id, attempt)
+    attempt_uri = _layout.gwas_uri(store.root, attempt)
+    with _leased(store, attempt_uri, attempt) as leased:
+        rows = _write_rows(store, attempt_uri, slot, batches)
+        stored_files = _store_files(store, attempt_uri, files or {})
+        record = {
+            "id": study_id,
+            "slot": slot,
+            "attempt": attempt,
+            "groups": sorted(groups),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "info": {**info, "id": study_id, "nsnp": rows},
+            "files": stored_files,
+        }
+        uri = _layout.gwas_uri(store.root, _layout.STUDIES_DIR, _layout.record_name(study_id, slot))
+        write_json_atomically(store, uri, record)
+        leased.committed = True
+    _drop_older_records(store, study_id, slot)
+    write_snapshot(store)
+    return study_from_record(record)
+
+
+def _write_rows(store: DataStore, attempt_uri: str, slot: int, batches: Iterable[Batch]) -> int:
+    own = _layout.join(attempt_uri, _layout.STUDY_ARRAY)
+    _create_association_array(own, store.ctx, with_slot=False)
+    shared = {
+        name: _shared_uri(store, name)
+        for name in (_layout.BY_POSITION, _layout.RSIDS, _layout.VARIANTS)
+    }
+    rows = 0
+    for batch in batches:
+        if not len(batch):
+            continue
+        _write_batch(store, own, shared, slot, batch)
+        rows += len(batch)
+    if rows == 0:
+        raise InvalidStudy("the study has no association")
+    _consolidate(own, store.ctx, ("fragments", "fragment_meta"))
+    return rows
+
+
+def _write_batch(
+    store: DataStore, own: str, shared: dict[str, str], slot: int, batch: Batch
+) -> None:
+    cols = batch.columns
+    data = {name: _cells(cols[name]) for name in ATTRIBUTES}
+    with tiledb.open(own, "w", ctx=store.ctx) as array:
+        array[cols["chrom"], cols["pos"]] = data
+    slots = np.full(len(batch), slot, dtype=np.uint32)
+    with tiledb.open(shared[_layout.BY_POSITION], "w", ctx=store.ctx) as array:
+        array[cols["chrom"], cols["pos"], slots] = data
+    rsnum = _rsid_numbers(cols["rsid"])
+    has = rsnum > 0
+    if has.any():
+        with tiledb.open(shared[_layout.RSIDS], "w", ctx=store.ctx) as array:
+            array[rsnum[has]] = {"chrom": cols["chrom"][has], "pos": cols["pos"][has]}
+    with tiledb.open(shared[_layout.VARIANTS], "w", ctx=store.ctx) as array:
+        # GWAS-VCF: ALT is the effect allele, REF the other one.
+        array[cols["chrom"], cols["pos"], rsnum] = {
+            "ref": _cells(cols["nea"]),
+            "alt": _cells(cols["ea"]),
+        }
+
+
+def _cells(values: np.ndarray) -> np.ndarray:
+    return values.astype(object) if values.dtype.kind in "US" else values
+
+
+def _rsid_numbers(rsids: np.ndarray) -> np.ndarray:
+    """``rs123`` -> 123, anything else -> 0 (vectorised: batches are large)."""
+    text = np.char.lower(rsids.astype(str))
+    is_rs = np.char.startswith(text, "rs")
+    digits = np.char.lstrip(text, "rs")
+    ok = is_rs & np.char.isdigit(digits) & (np.char.str_len(digits) <= 15)
+    out = np.zeros(len(rsids), dtype=np.uint64)
+    if ok.any():
+        out[ok] = digits[ok].astype(np.uint64)
+    return out
+
+
+def _store_files(store: DataStore, attempt_uri: str, files: dict[str, str]) -> dict[str, str]:
+    """Files served by ``/gwasinfo/files``: uploaded next to the study on S3; on a local
+    store referenced where they are (never copied)."""
+    import os
+
+    if not store.root.startswith("s3://"):
+        return {name: os.path.abspath(path) for name, path in files.items()}
+    stored: dict[str, str] = {}
+    for name, path in files.items():
+        uri = _layout.join(attempt_uri, "files", os.path.basename(path))
+        with open(path, "rb") as source, store.vfs().open(uri, "wb") as target:
+            shutil.copyfileobj(source, target, length=8 * 2**20)
+        stored[name] = uri
+    return stored
+
+
+def _attempt_name() -> str:
+    return f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:12]}"
+
+
+class _Attempt:
+    committed = False
+
+
+@contextmanager
+def _leased(store: DataStore, attempt_uri: str, attempt: str) -> Iterator[_Attempt]:
+    """The attempt directory with a fresh lease; removed unless the study was committed."""
+    store.vfs().create_dir(attempt_uri)
+    lease = Lease(store, _layout.join(attempt_uri, "lease.json"), attempt)
+    lease.start()
+    state = _Attempt()
+    try:
+        yield state
+    finally:
+        lease.stop()
+        if state.committed:
+            _remove_file(store, lease.uri)
+        else:
+            _remove_dir(store, attempt_uri)
+
+
+def _claim_slot(store: DataStore, study_id: str, attempt: str) -> int:
+    """The next slot number, claimed by creating its file exclusively (a concurrent
+    ingestion that took the same number makes this one try the next)."""
+    base = _layout.gwas_uri(store.root, _layout.SLOTS_DIR)
+    vfs = store.vfs()
+    if not vfs.is_dir(base):
+        vfs.create_dir(base)
+    taken = [_slot_number(uri) for uri in vfs.ls(base)]
+    slot = max([n for n in taken if n is not None], default=0) + 1
+    claim = json.dumps({"study": study_id, "attempt": attempt, "claimed": time.time()}).encode()
+    while not create_exclusively(store, _layout.join(base, f"{slot}.json"), claim):
+        slot += 1
+    return slot
+
+
+def _slot_number(uri: str) -> int | None:
+    name = uri.rstrip("/").rsplit("/", 1)[-1]
+    stem = name.removesuffix(".json")
+    return int(stem) if name.endswith(".json") and stem.isdigit() else None
+
+
+# Catalogue -------------------------------------------------------------------------------
+
+
+def _record_names(store: DataStore) -> list[str]:
+    base = _layout.gwas_uri(store.root, _layout.STUDIES_DIR)
+    vfs = store.vfs()
+    return [u.rstrip("/").rsplit("/", 1)[-1] for u in vfs.ls(base)] if vfs.is_dir(base) else []
+
+
+def _records(store: DataStore) -> dict[str, tuple[int, str]]:
+    return newest_per_id(_record_names(store))
+
+
+def _drop_older_records(store: DataStore, study_id: str, keep_slot: int) -> None:
+    base = _layout.gwas_uri(store.root, _layout.STUDIES_DIR)
+    for name in _record_names(store):
+        parsed = _layout.parse_record_name(name)
+        if parsed and parsed[0] == study_id and parsed[1] != keep_slot:
+            _remove_record(store, _layout.join(base, name))
+
+
+def _remove_record(store: DataStore, uri: str) -> None:
+    record = store.read_json(uri)
+    _remove_file(store, uri)  # invisible from here on
+    if isinstance(record, dict) and record.get("attempt"):
+        _remove_dir(store, _layout.gwas_uri(store.root, str(record["attempt"])))
+
+
+def remove_study(store: DataStore, study_id: str) -> bool:
+    """Take a study away: its record first (readers stop serving it), then its data. Its
+    rows in the shared arrays are dropped by the next :func:`consolidate`."""
+    base = _layout.gwas_uri(store.root, _layout.STUDIES_DIR)
+    names = [
+        n for n in _record_names(store) if (_layout.parse_record_name(n) or ("",))[0] == study_id
+    ]
+    for name in names:
+        _remove_record(store, _layout.join(base, name))
+    if names:
+        write_snapshot(store)
+    return bool(names)
+
+
+def write_snapshot(store: DataStore) -> None:
+    """One file holding every record, so a cold reader lists once and reads one object.
+    Any writer may rewrite it; readers trust the listing and read what the snapshot lacks."""
+    base = _layout.gwas_uri(store.root, _layout.STUDIES_DIR)
+    records: dict[str, Any] = {}
+    for _, name in _records(store).values():
+        record = store.read_json(_layout.join(base, name))
+        if record is not None:
+            records[name] = record
+    uri = _layout.gwas_uri(store.root, _layout.SNAPSHOT_FILE)
+    temporary = f"{uri}.tmp-{uuid.uuid4().hex}"
+    _write_file(store, temporary, _gzip_json({"records": records}))
+    store.vfs().move_file(temporary, uri)
+
+
+def list_studies(store: DataStore) -> list[Study]:
+    base = _layout.gwas_uri(store.root, _layout.STUDIES_DIR)
+    studies = []
+    for _, name in sorted(_records(store).values(), key=lambda item: item[1]):
+        record = store.read_json(_layout.join(base, name))
+        if record is not None:
+            studies.append(study_from_record(record))
+    return studies
+
+
+# Genes -----------------------------------------------------------------------------------
+
+
+def write_genes(store: DataStore, genes: list[tuple[str, str, int, int, int]]) -> None:
+    """The GWAS build's gene annotation: (symbol, gene ID, chrom code, start, end). Each
+    gene is findable by symbol (as given and upper-case) and by ID."""
+    uri = _shared_uri(store, _layout.GENES)
+    keys, ids, chroms, starts, ends = [], [], [], [], []
+    for symbol, gene_id, chrom, start, end in genes:
+        for key in dict.fromkeys((symbol, symbol.upper(), gene_id)):
+            keys.append(key)
+            ids.append(gene_id)
+            chroms.append(chrom)
+            starts.append(start)
+            ends.append(end)
+    with tiledb.open(uri, "w", ctx=store.ctx) as array:
+        array[np.array(keys, dtype=object)] = {
+            "gene_id": np.array(ids, dtype=object),
+            "chrom": np.array(chroms, dtype=np.uint8),
+            "start": np.array(starts, dtype=np.uint32),
+            "end": np.array(ends, dtype=np.uint32),
+        }
+
+
+# Consolidation ---------------------------------------------------------------------------
+
+
+def consolidate(
+    store: DataStore, grace_seconds: float = DEFAULT_PRUNE_GRACE_SECONDS
+) -> dict[str, Any]:
+    """Drop rows of slots no record names whose writer is gone, merge each shared array's
+    fragments into one, and remove what was merged. Readers holding an older view keep
+    reading it until they reopen (at most once per TTL, or at once if a read fails)."""
+    committed = {slot for slot, _ in _records(store).values()}
+    dead = [s for s in _dead_slots(store, grace_seconds) if s not in committed]
+    by_position = _layout.gwas_uri(store.root, _layout.BY_POSITION)
+    if tiledb.object_type(by_position, ctx=store.ctx) != "array":
+        return {"dropped_slots": [], "arrays": []}
+    for chunk in range(0, len(dead), 100):
+        slots = dead[chunk : chunk + 100]
+        with tiledb.open(by_position, "d", ctx=store.ctx) as array:
+            query = tiledb.Query(array, cond=" or ".join(f"slot == {s}" for s in slots))
+            query.submit()
+    arrays = []
+    for name in (_layout.BY_POSITION, _layout.RSIDS, _layout.VARIANTS, _layout.GENES):
+        uri = _layout.gwas_uri(store.root, name)
+        if tiledb.object_type(uri, ctx=store.ctx) == "array":
+            _consolidate(uri, store.ctx, ("fragments", "fragment_meta", "commits"))
+            arrays.append(name)
+    _mark_purged(store, dead)
+    return {"dropped_slots": dead, "arrays": arrays}
+
+
+def _dead_slots(store: DataStore, grace_seconds: float) -> list[int]:
+    """Claimed slots not yet purged whose writer is gone: the claim and the attempt's
+    lease (refreshed every 30 s while the writer lives) are both older than the grace."""
+    base = _layout.gwas_uri(store.root, _layout.SLOTS_DIR)
+    vfs = store.vfs()
+    if not vfs.is_dir(base):
+        return []
+    now = time.time()
+    dead = []
+    for uri in vfs.ls(base):
+        slot = _slot_number(uri)
+        claim = store.read_json(uri.rstrip("/")) if slot is not None else None
+        if not isinstance(claim, dict) or claim.get("purged"):
+            continue
+        if now - _heartbeat(store, claim) > grace_seconds:
+            dead.append(int(slot))  # type: ignore[arg-type]
+    return sorted(dead)
+
+
+def _heartbeat(store: DataStore, claim: dict[str, Any]) -> float:
+    lease_uri = _layout.gwas_uri(store.root, str(claim.get("attempt", "")), "lease.json")
+    lease = store.read_json(lease_uri) if claim.get("attempt") else None
+    beat = float(lease.get("heartbeat", 0)) if isinstance(lease, dict) else 0.0
+    return max(beat, float(claim.get("claimed", 0)))
+
+
+def _mark_purged(store: DataStore, slots: list[int]) -> None:
+    base = _layout.gwas_uri(store.root, _layout.SLOTS_DIR)
+    for slot in slots:
+        uri = _layout.join(base, f"{slot}.json")
+        claim = store.read_json(uri) or {}
+        write_json_atomically(store, uri, {**claim, "purged": True})
+
+
+def _consolidate(uri: str, ctx: tiledb.Ctx, modes: tuple[str, ...]) -> None:
+    for mode in modes:
+        config = tiledb.Config(
+            {
+                "sm.consolidation.mode": mode,
+                "sm.vacuum.mode": mode,
+                "sm.consolidation.purge_deleted_cells": "true",
+            }
+        )
+        tiledb.consolidate(uri, config=config, ctx=ctx)
+        tiledb.vacuum(uri, config=config, ctx=ctx)
