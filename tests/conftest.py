@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 
+from omicsgate.ingest.cli import build_demo_gwas_once
 from omicsgate.ingest.demo import DEMO_RELEASE, DemoFiles, write_demo
 from omicsgate.ingest.reference import ReferenceInputs
 from omicsgate.localapi.devtools import free_port, reset_settings, use_store, wait_for_http
 from omicsgate.localapi.events import LocalContext, http_api_event, response_body
 from omicsgate.localapi.template import Template, load_handler, load_template
-from omicsgate.storage import DataStore
+from omicsgate.storage import DataStore, get_store
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -94,6 +95,7 @@ def build_release(
 def local_data(tmp_path_factory: pytest.TempPathFactory, demo_files: DemoFiles) -> str:
     uri = str(tmp_path_factory.mktemp("data"))
     build_release(uri, demo_files)
+    build_demo_gwas_once(get_store())
     return uri
 
 
@@ -101,6 +103,7 @@ def local_data(tmp_path_factory: pytest.TempPathFactory, demo_files: DemoFiles) 
 def s3_data(moto_endpoint: str, demo_files: DemoFiles) -> str:
     uri = f"s3://{BUCKET}/omicsgate"
     build_release(uri, demo_files, moto_endpoint)
+    build_demo_gwas_once(get_store())
     return uri
 
 

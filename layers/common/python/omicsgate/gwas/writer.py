@@ -236,15 +236,17 @@ def _write_rows(store: DataStore, attempt_uri: str, slot: int, batches: Iterable
         name: _shared_uri(store, name)
         for name in (_layout.BY_POSITION, _layout.RSIDS, _layout.VARIANTS)
     }
-    rows = 0
+    rows = fragments = 0
     for batch in batches:
         if not len(batch):
             continue
         _write_batch(store, own, shared, slot, batch)
         rows += len(batch)
+        fragments += 1
     if rows == 0:
         raise InvalidStudy("the study has no association")
-    _consolidate(own, store.ctx, ("fragments", "fragment_meta"))
+    if fragments > 1:  # a study is read whole by tophits: one fragment, one footer
+        _consolidate(own, store.ctx, ("fragments", "fragment_meta"))
     return rows
 
 

@@ -221,8 +221,9 @@ def _cmd_demo_files(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo_release(args: argparse.Namespace) -> int:
-    """Build the demo release once; later runs reuse it."""
+    """Build the demo release and the demo GWAS studies once; later runs reuse them."""
     store = _store(args.data_uri)
+    build_demo_gwas_once(store)
     try:
         print(f"current release: {store.current_release()} at {store.root}")
         return 0
@@ -234,6 +235,19 @@ def _cmd_demo_release(args: argparse.Namespace) -> int:
         build_demo_release(store, args.release, files, not args.quiet)
     print(f"current release: {args.release}")
     return 0
+
+
+def build_demo_gwas_once(store: DataStore) -> None:
+    """The demo GWAS studies, unless the store has studies already."""
+    from omicsgate.gwas.writer import list_studies
+    from omicsgate.ingest.demo_gwas import build_demo_gwas
+
+    if list_studies(store):
+        return
+    with tempfile.TemporaryDirectory() as directory:
+        print(f"building the demo GWAS studies in {store.root} ...")
+        studies = build_demo_gwas(store, directory)
+    print(f"GWAS studies: {', '.join(studies)}")
 
 
 def _cmd_releases(args: argparse.Namespace) -> int:
