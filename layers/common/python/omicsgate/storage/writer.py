@@ -10,6 +10,7 @@ fresh in its attempt so that ``prune`` can tell a live attempt from a dead one.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import gzip
 import json
 import os
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 import numpy as np
+import tiledb
 
 from omicsgate.storage import _layout, _manifest, _tables
 from omicsgate.storage._errors import (
@@ -161,7 +163,12 @@ class PartWriter(AttemptWriter):
             "tables": self._records(),
             "packed": self._packed(),
         }
-        write_json_atomically(self.store, self.record_uri, record)
+        try:
+            write_json_atomically(self.store, self.record_uri, record)
+        except (OSError, tiledb.TileDBError):
+            # The winner of a race publishes and removes the draft under our feet.
+            if not _is_published(self.store, self.release_id):
+                raise
         if _is_published(self.store, self.release_id):
             # Published while this part was written: the release did not take it.
             raise ReleaseExists(
@@ -304,7 +311,9 @@ def publish_draft(
             )
         derived.committed = True
         derived._release_lease()
-    _remove_dir(store, _layout.draft_uri(store.root, release_id))
+    # A losing writer may be adding a part record to the draft; prune removes it then.
+    with contextlib.suppress(tiledb.TileDBError):
+        _remove_dir(store, _layout.draft_uri(store.root, release_id))
     if make_current and not manifest["access"]["groups"]:
         publish(store, release_id)
     return manifest
