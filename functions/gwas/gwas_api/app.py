@@ -1,7 +1,29 @@
 """The GWAS group's routers, gathered in one app."""
 
-from gwas_api.routes import user
+from gwas_api.routes import (
+    associations,
+    batches,
+    gwasinfo,
+    phewas,
+    status,
+    tophits,
+    user,
+    variants,
+)
 from omicsgate.web import create_app
 from omicsgate.web.errors import MESSAGE
 
-app = create_app("OmicsGate OpenGWAS API", MESSAGE, [user.router])
+app = create_app(
+    "OmicsGate OpenGWAS API",
+    MESSAGE,
+    [
+        user.router,
+        status.router,
+        batches.router,
+        gwasinfo.router,
+        associations.router,
+        tophits.router,
+        phewas.router,
+        variants.router,
+    ],
+)

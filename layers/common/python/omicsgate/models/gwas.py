@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Allowance(BaseModel):
@@ -31,3 +31,80 @@ class RequestInfo(BaseModel):
 class UserResponse(BaseModel):
     user: UserInfo
     request: RequestInfo
+
+
+# OpenGWAS v4 resources -------------------------------------------------------------------
+
+
+class Status(BaseModel):
+    """GET /status (OpenGWAS's keys; counts are of the studies the caller may see)."""
+
+    API__VERSION: str
+    SERVICES__METADATA: str
+    SERVICES__ASSOCIATIONS: str
+    REFERENCES__LD_REF_PANEL: str
+    STATISTICS__N_DATASETS: int
+    STATISTICS__N_PUBLIC_DATASETS: int
+
+
+class Batch(BaseModel):
+    id: str
+    count: int
+
+
+class GwasInfo(BaseModel):
+    """A study's metadata: ``id`` and ``trait`` always, every other field the study has
+    (OpenGWAS's GwasInfo: build, group_name, category, population, sex, author, nsnp,
+    sample_size, year, unit, ncase, ncontrol, pmid, doi, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    trait: str | None = None
+
+
+class Association(BaseModel):
+    """One association record; ``p`` is 10^-LP of the GWAS-VCF, ``ea`` its ALT allele."""
+
+    id: str
+    trait: str
+    chr: str
+    position: int
+    rsid: str
+    ea: str
+    nea: str
+    eaf: float | None
+    beta: float
+    se: float
+    p: float
+    n: float | None
+
+
+class VariantSource(BaseModel):
+    dbSNPBuildID: str | None
+    ID: str | None
+    CHROM: str
+    POS: int
+    REF: str
+    ALT: str
+
+
+class RsidVariant(BaseModel):
+    """POST /variants/rsid, as OpenGWAS answers it."""
+
+    id_: str = Field(alias="_id", serialization_alias="_id")
+    source: VariantSource = Field(alias="_source", serialization_alias="_source")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class PositionVariant(BaseModel):
+    """POST /variants/chrpos and GET /variants/gene/{gene}: ``query`` is the request item."""
+
+    query: str
+    dbSNPBuildID: str | None
+    ID: str | None
+    CHROM: str
+    POS: int
+    REF: str
+    ALT: str

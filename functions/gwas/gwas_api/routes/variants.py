@@ -1,0 +1,85 @@
+from typing import Any
+
+from fastapi import APIRouter
+
+from gwas_api.routes import MAX_VARIANTS, Gwas, check_variants
+from omicsgate.gwas import Locus, is_rsid, parse_chrpos
+from omicsgate.models.gwas import PositionVariant, RsidVariant
+from omicsgate.web import ApiError
+from omicsgate.web.forms import Params, RequestParams
+from omicsgate.web.security import CurrentCaller, Metered
+
+router = APIRouter(prefix="/gwas", tags=["variants"])
+MAX_RADIUS = 1_000_000
+COST = 1
+
+
+def _radius(params: Params) -> int:
+    return params.integer("radius", 0, 0, MAX_RADIUS)
+
+
+def _source(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "dbSNPBuildID": None,
+        "ID": row["rsid"],
+        "CHROM": row["chr"],
+        "POS": row["pos"],
+        "REF": row["ref"],
+        "ALT": row["alt"],
+    }
+
+
+@router.post("/variants/rsid", response_model=list[RsidVariant])
+def variants_rsid(
+    gwas: Gwas, caller: CurrentCaller, meter: Metered, params: RequestParams
+) -> list[dict[str, Any]]:
+    """Where each rsid is (every allele the studies reported there), in OpenGWAS's
+    ``{_id, _source: {ID, CHROM, POS}}`` shape (plus REF and ALT); an rsid no study
+    reported is absent. Costs 1."""
+    rsids = params.ids("rsid", limit=MAX_VARIANTS)
+    bad = [r for r in rsids if not is_rsid(r)]
+    if bad:
+        raise ApiError(400, f"{bad[0]!r} is not an rsid (rs123)", "rsid")
+    meter.charge(COST)
+    located = gwas.locate_rsids(rsids)
+    out: list[dict[str, Any]] = []
+    for rsid in rsids:
+        for row in gwas.variants(located.get(rsid, [])):
+            out.append({"_id": rsid, "_source": {**_source(row), "ID": rsid}})
+    return out
+
+
+@router.post("/variants/chrpos", response_model=list[PositionVariant])
+def variants_chrpos(
+    gwas: Gwas, caller: CurrentCaller, meter: Metered, params: RequestParams
+) -> list[dict[str, Any]]:
+    """Variants at or within ``radius`` bp of each chr:pos (or chr:start-end), each
+    tagged with the request item it answers (``query``), as OpenGWAS answers. Costs 1."""
+    items = params.ids("chrpos", limit=MAX_VARIANTS)
+    radius = _radius(params)
+    check_variants([i for i in items if not is_rsid(i)], "chrpos")
+    if any(is_rsid(i) for i in items):
+        raise ApiError(400, "takes chr:pos or chr:start-end, not rsids", "chrpos")
+    meter.charge(COST)
+    out: list[dict[str, Any]] = []
+    for item in items:
+        locus = parse_chrpos(item)
+        wide = Locus(locus.chrom, max(1, locus.start - radius), locus.end + radius)
+        out += [{"query": item, **_source(row)} for row in gwas.variants([wide])]
+    return out
+
+
+@router.get("/variants/gene/{gene}", response_model=list[PositionVariant])
+def variants_gene(
+    gene: str, gwas: Gwas, caller: CurrentCaller, meter: Metered, params: RequestParams
+) -> list[dict[str, Any]]:
+    """Variants within a gene (symbol or Ensembl ID of the catalogue's annotation) and
+    ``radius`` bp either side. An unknown gene is a 400 naming ``gene``. Costs 1."""
+    radius = _radius(params)
+    found = gwas.gene(gene.strip())
+    if found is None:
+        raise ApiError(400, f"unknown gene {gene!r}", "gene")
+    meter.charge(COST)
+    locus, _ = found
+    wide = Locus(locus.chrom, max(1, locus.start - radius), locus.end + radius)
+    return [{"query": gene, **_source(row)} for row in gwas.variants([wide])]
