@@ -13,11 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from omicsgate.ingest.demo import DEMO_RELEASE, DemoFiles
-from omicsgate.ingest.demo_qtl import qtl_inputs
+from omicsgate.ingest.demo_qtl import LOG2_AFC, qtl_inputs
 from omicsgate.localapi.devtools import reset_settings, use_store
 from omicsgate.portal import qtl_schema as qs
 from omicsgate.portal.reference import gene_key
 from omicsgate.storage import get_store
+from tests.conftest import Caller
 
 pytestmark = pytest.mark.integration
 
@@ -142,3 +143,39 @@ def test_independent_are_significant_pairs_and_published(
         assert os.path.exists(demo_files.genotypes or "")
     finally:
         reset_settings()
+
+
+def test_served_log2afc_recovers_the_planted_effect(
+    demo_files: DemoFiles, local_data: str, call: Caller
+) -> None:
+    """The demo's independent eQTLs carry log2_aFC (as aFC.py adds it): served, not null,
+    and at a planted causal variant of the planted sign and roughly its size (the fit is on
+    log2(TPM + 1), whose pseudocount and dropouts shrink it toward 0)."""
+    assert demo_files.planted and demo_files.qtl
+    planted = rows(demo_files.planted)
+    written = [
+        num(r["log2_aFC"])
+        for path in qtl_inputs(demo_files.qtl).independent.values()
+        for r in rows(path)
+    ]
+    assert written and all(math.isfinite(v) for v in written)
+    use_store(local_data)
+    try:
+        checked = []
+        for truth in planted[:60]:
+            status, body = call.get("/api/v4/eqtl", f"geneId={truth['gene_name']}")
+            assert status == 200, body
+            assert all(item["log2aFC"] is not None for item in body["eqtl"]), body
+            s = float(truth["log2_aFC"])
+            assert LOG2_AFC[0] <= abs(s) <= LOG2_AFC[1]
+            for item in body["eqtl"]:
+                if item["variantId"] == truth["variant_id"]:
+                    checked.append((s, item["log2aFC"]))
+    finally:
+        reset_settings()
+    assert len(checked) >= 100, len(checked)
+    ratios = [served / s for s, served in checked]
+    assert all(0.0 < r <= 1.5 for r in ratios), checked  # the planted sign, never inflated
+    assert 0.75 <= float(np.median(ratios)) <= 1.1, sorted(ratios)
+    # Low-expressed genes shrink (log2(TPM + 1)); most stay near the planted 1.5-3.
+    assert sum(abs(served) >= 1.0 for _, served in checked) >= 0.75 * len(checked)

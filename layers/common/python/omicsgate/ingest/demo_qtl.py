@@ -35,8 +35,11 @@ the GCT's TPMs (the printed values) and the genotypes, no covariates:
   while its conditional p-value <= the gene's ``pval_nominal_threshold`` and the variant is
   itself a significant pair (so every independent eQTL is a stored pair); at most
   :data:`MAX_RANK` ranks; no backward pass; ``pval_beta`` of rank k+1 is the gene's Beta CDF
-  at the conditional p-value (no new permutations). ``log2_aFC`` is not written (ingest
-  leaves it NaN).
+  at the conditional p-value (no new permutations). ``log2_aFC``: tensorQTL does not
+  write it (GTEx and RatGTEx add it with the aFC tool, ``aFC.py``, Mohammadi et al. 2017);
+  here :func:`omicsgate.science.qtl.log2_afc_rows` fits the same model to
+  log2(TPM + 1) against each independent eQTL's dosages, every eQTL of a tissue at once
+  (simplification: one variant at a time, without the other ranks or covariates).
 """
 
 from __future__ import annotations
@@ -351,6 +354,8 @@ def write_qtl_tables(
         _write_table(f"{prefix}.cis_qtl.txt.gz", header, cis_rows)
 
         independent = []
+        afc_genes: list[int] = []  # row of ``values`` and of ``g_all`` per independent eQTL
+        afc_variants: list[int] = []
         pair_gene_sig = scan.pval_nominal <= nominal_threshold[pair_gene]
         for gene in np.flatnonzero(qval <= FDR).tolist():
             pairs = np.flatnonzero(pair_gene == gene)
@@ -391,7 +396,14 @@ def write_qtl_tables(
                         rank,
                     ]
                 )
-        _write_table(f"{prefix}.cis_independent_qtl.txt.gz", [*CIS_HEADER, "rank"], independent)
+                afc_genes.append(int(tested[gene]))
+                afc_variants.append(variant)
+        # What aFC.py adds to tensorQTL's table (GTEx/RatGTEx): log2 aFC of every eQTL.
+        afc = sq.log2_afc_rows(np.log2(values[afc_genes] + 1.0), g_all[afc_variants])
+        for row, value in zip(independent, afc.tolist(), strict=True):
+            row.append(float(value))
+        header = [*CIS_HEADER, "rank", "log2_aFC"]
+        _write_table(f"{prefix}.cis_independent_qtl.txt.gz", header, independent)
 
         variant_chrom = study.chromosome[pair_variant]
         distance = (

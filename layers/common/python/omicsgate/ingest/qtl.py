@@ -12,7 +12,8 @@ Inputs (:class:`QtlInputs`), per tissue (and per modality for xQTLs):
   ``map_independent`` (``<prefix>.cis_independent_qtl.txt.gz``, written with
   ``index=False``: ``phenotype_id`` is an ordinary column; the ``cis`` columns plus
   ``rank``). Read: ``phenotype_id, variant_id, rank, pval_beta, pval_nominal, slope`` and
-  ``log2_aFC`` when present (RatGTEx adds it; NaN otherwise: computed later).
+  ``log2_aFC`` when present (aFC.py adds it, as GTEx, RatGTEx and the demo do; NaN
+  otherwise, served as null).
 - ``pairs``: tissue -> the ``<prefix>.cis_qtl_pairs.<chr>.parquet`` files of
   ``map_nominal`` (``phenotype_id`` string, ``variant_id`` string, ``start_distance`` int32,
   optional ``end_distance`` int32, ``af`` float32, ``ma_samples`` int32, ``ma_count`` int32,

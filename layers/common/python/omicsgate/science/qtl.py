@@ -41,7 +41,10 @@ Choices:
   ``e_ref * (2 - g + g * k)`` with k = e_alt / e_ref; on log2(expression + 1) the model
   ``y = c + log2(2 - g + g * 2^s)`` is fitted by least squares (c in closed form, s by a
   grid then golden-section search), and ``s = log2 aFC`` is capped at +-log2(100) as the
-  ``aFC.py`` tool does.
+  ``aFC.py`` tool does. ``log2_afc_rows`` fits many rows at once (the demo's every eQTL:
+  ~1 s for 3,500 where one call at a time took ~12 ms each): the sum of squares only
+  depends on s through each dosage level's sample count and mean, so the search runs on
+  those (3 levels for hard calls); ``log2_afc`` is its one-row case.
 """
 
 from __future__ import annotations
@@ -662,11 +665,96 @@ def pval_beta_threshold(pval_beta: np.ndarray, qval: np.ndarray, fdr: float = 0.
 # --- allelic fold change -----------------------------------------------------------------
 
 
-def _afc_sse(s: float, g: np.ndarray, y: np.ndarray) -> float:
-    f = np.log2(2.0 - g + g * 2.0**s)
-    resid = y - f
-    resid = resid - resid.mean()
-    return float(resid @ resid)
+def _afc_between_sse(
+    s: np.ndarray, levels: np.ndarray, weight: np.ndarray, level_mean: np.ndarray, n: np.ndarray
+) -> np.ndarray:
+    """The part of the aFC model's residual sum of squares that depends on s, for each row
+    (``s`` of shape (rows,) or (rows, k) for k values of s per row): with c profiled out,
+    sum_i (y_i - c - f(g_i, s))^2 = within-level SS (constant in s) +
+    sum_j w_j (d_j - mean_w d)^2 over the distinct dosages (levels) j, where
+    d_j = mean y of level j - f(level_j, s) and w_j the samples at that level."""
+    s_ = s[..., None]  # (rows[, k], 1)
+    f = np.log2(2.0 - levels + levels * np.exp2(s_))  # (rows[, k], U)
+    w = weight if s.ndim == 1 else weight[:, None, :]
+    d = (level_mean if s.ndim == 1 else level_mean[:, None, :]) - f
+    mean = np.sum(w * d, axis=-1, keepdims=True) / (n if s.ndim == 1 else n[:, None])[..., None]
+    return np.sum(w * np.square(d - mean), axis=-1)
+
+
+def log2_afc_rows(
+    log2_expression: np.ndarray | Sequence[Sequence[float]],
+    dosage: np.ndarray | Sequence[Sequence[float]],
+    missing: float = MISSING_DOSAGE,
+    cap: float = AFC_CAP,
+    block: int = 1 << 21,
+) -> np.ndarray:
+    """:func:`log2_afc` of every row of two (rows x samples) matrices at once: the same grid
+    of 401 values of s, then golden-section search in each row's bracket, in lockstep.
+
+    Vectorised through sufficient statistics: the model only depends on a sample's dosage
+    level, so each row is reduced to its distinct dosages (3 for hard calls), their sample
+    counts and mean log expression (see ``_afc_between_sse``); a search step then costs
+    O(levels) per row instead of O(samples). ``block`` bounds the grid's working set."""
+    y_all = np.atleast_2d(np.asarray(log2_expression, dtype=np.float64))
+    g_all = np.atleast_2d(np.asarray(dosage, dtype=np.float64))
+    if y_all.shape != g_all.shape or y_all.ndim != 2:
+        raise ValueError(f"expression {y_all.shape} and dosage {g_all.shape} must be 2-D, equal")
+    rows_total = y_all.shape[0]
+    out = np.full(rows_total, np.nan)
+    grid = np.linspace(-cap, cap, 401)
+    ratio = (math.sqrt(5.0) - 1.0) / 2.0
+    # Rows per chunk: its distinct dosages (at most rows x samples) times rows <= block.
+    chunk = max(1, math.isqrt(block // max(1, y_all.shape[1])))
+    for first in range(0, rows_total, chunk):
+        y = y_all[first : first + chunk]
+        g = g_all[first : first + chunk]
+        mask = (g != missing) & ~np.isnan(g) & np.isfinite(y)
+        levels = np.unique(g[mask])
+        rows, u = y.shape[0], levels.size
+        if u == 0:
+            continue
+        if levels[0] < 0 or levels[-1] > 2:
+            raise ValueError("dosages must be in [0, 2] or the missing code")
+        level = np.searchsorted(levels, np.where(mask, g, levels[0]))
+        key = (np.arange(rows)[:, None] * u + level)[mask]
+        weight = np.bincount(key, minlength=rows * u).astype(np.float64).reshape(rows, u)
+        sums = np.bincount(key, weights=y[mask], minlength=rows * u).reshape(rows, u)
+        level_mean = np.divide(sums, weight, out=np.zeros_like(sums), where=weight > 0)
+        n = weight.sum(axis=1)
+        usable = (n >= 3) & (np.count_nonzero(weight, axis=1) >= 2)
+        if not usable.any():
+            continue
+        weight, level_mean, n = weight[usable], level_mean[usable], n[usable]
+        count = weight.shape[0]
+        sse = np.empty((count, grid.size))
+        step = max(1, block // max(1, count * u))
+        for g0 in range(0, grid.size, step):
+            s_block = np.broadcast_to(grid[g0 : g0 + step], (count, len(grid[g0 : g0 + step])))
+            sse[:, g0 : g0 + step] = _afc_between_sse(s_block, levels, weight, level_mean, n)
+        k = np.argmin(sse, axis=1)
+        lo = grid[np.maximum(k - 1, 0)]
+        hi = grid[np.minimum(k + 1, grid.size - 1)]
+        x1 = hi - ratio * (hi - lo)
+        x2 = lo + ratio * (hi - lo)
+        f1 = _afc_between_sse(x1, levels, weight, level_mean, n)
+        f2 = _afc_between_sse(x2, levels, weight, level_mean, n)
+        for _ in range(200):
+            active = np.flatnonzero(hi - lo >= 1e-12)
+            if active.size == 0:
+                break
+            left = f1[active] <= f2[active]  # the minimum is in [lo, x2]
+            a_left, a_right = active[left], active[~left]
+            hi[a_left], x2[a_left], f2[a_left] = x2[a_left], x1[a_left], f1[a_left]
+            lo[a_right], x1[a_right], f1[a_right] = x1[a_right], x2[a_right], f2[a_right]
+            x1[a_left] = hi[a_left] - ratio * (hi[a_left] - lo[a_left])
+            x2[a_right] = lo[a_right] + ratio * (hi[a_right] - lo[a_right])
+            x_new = np.where(left, x1[active], x2[active])
+            f_new = _afc_between_sse(x_new, levels, weight[active], level_mean[active], n[active])
+            f1[a_left] = f_new[left]
+            f2[a_right] = f_new[~left]
+        index = first + np.flatnonzero(usable)
+        out[index] = np.clip((lo + hi) / 2.0, -cap, cap)
+    return out
 
 
 def log2_afc(
@@ -678,30 +766,9 @@ def log2_afc(
     """log2 allelic fold change (Mohammadi et al. 2017; see module doc) from
     log2(expression + 1) and ALT dosages: the s in [-cap, cap] minimising
     sum (y - c - log2(2 - g + g 2^s))^2. NaN with fewer than 3 usable samples or a
-    monomorphic variant."""
-    y_all = np.asarray(log2_expression, dtype=np.float64)
-    g_all = np.asarray(dosage, dtype=np.float64)
-    mask = (g_all != missing) & ~np.isnan(g_all) & np.isfinite(y_all)
-    g, y = g_all[mask], y_all[mask]
-    if g.size < 3 or float(np.ptp(g)) == 0.0:
-        return math.nan
-    grid = np.linspace(-cap, cap, 401)
-    sse = np.array([_afc_sse(float(s), g, y) for s in grid])
-    k = int(np.argmin(sse))
-    lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]
-    ratio = (math.sqrt(5.0) - 1.0) / 2.0
-    x1 = hi - ratio * (hi - lo)
-    x2 = lo + ratio * (hi - lo)
-    f1, f2 = _afc_sse(x1, g, y), _afc_sse(x2, g, y)
-    for _ in range(200):
-        if hi - lo < 1e-12:
-            break
-        if f1 <= f2:
-            hi, x2, f2 = x2, x1, f1
-            x1 = hi - ratio * (hi - lo)
-            f1 = _afc_sse(x1, g, y)
-        else:
-            lo, x1, f1 = x1, x2, f2
-            x2 = lo + ratio * (hi - lo)
-            f2 = _afc_sse(x2, g, y)
-    return float(min(max((lo + hi) / 2.0, -cap), cap))
+    monomorphic variant. One row of :func:`log2_afc_rows`."""
+    y = np.asarray(log2_expression, dtype=np.float64)
+    g = np.asarray(dosage, dtype=np.float64)
+    if y.shape != g.shape or y.ndim != 1:
+        raise ValueError(f"expression {y.shape} and dosage {g.shape} must be 1-D, equal")
+    return float(log2_afc_rows(y[None, :], g[None, :], missing, cap)[0])
