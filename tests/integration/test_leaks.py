@@ -9,7 +9,7 @@ import pytest
 from omicsgate.ingest.demo import write_demo
 from tests.conftest import Caller, use_store
 from tests.helpers import gtf_records
-from tests.leaks import PROBES, Probe, assert_invisible
+from tests.leaks import GWAS_PROBES, PROBES, Probe, assert_invisible
 from tests.tokens import user_token
 
 pytestmark = pytest.mark.integration
@@ -96,3 +96,30 @@ def test_leak_check_catches_a_leak(
             "no_such_release",
             [DEMO_RELEASE],
         )
+
+
+@pytest.mark.parametrize("probe", GWAS_PROBES, ids=lambda p: f"{p.method} {p.path} {p.body}")
+@pytest.mark.parametrize("who", ["anonymous", "other group"])
+def test_restricted_study_is_invisible(local: str, call: Caller, probe: Probe, who: str) -> None:
+    from omicsgate.ingest.demo_gwas import RESTRICTED_GROUP, RESTRICTED_STUDY, SYNTHETIC
+
+    assert RESTRICTED_GROUP != "cohort-b"
+    trait = next(t for i, t, *_ in SYNTHETIC if i == RESTRICTED_STUDY)
+    token = None if who == "anonymous" else user_token("olga", {"cohort-b"})
+    markers = [RESTRICTED_STUDY, trait]
+    assert_invisible(call, probe, token, RESTRICTED_STUDY, "demo-a-9", markers)
+
+
+def test_members_see_the_restricted_study(local: str, call: Caller) -> None:
+    """The GWAS probes can see something: a member gets the restricted study's rows."""
+    import json
+
+    from omicsgate.ingest.demo_gwas import RESTRICTED_GROUP, RESTRICTED_STUDY
+    from omicsgate.localapi.events import http_api_event
+
+    token = user_token("anna", {RESTRICTED_GROUP})
+    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+    body = json.dumps({"variant": ["1:10177-1208195"], "pval": 1e-5}).encode()
+    event = http_api_event("POST", "/gwas/phewas", headers=headers, body=body)
+    status, rows, _ = call.event(event)
+    assert status == 200 and RESTRICTED_STUDY in {r["id"] for r in rows}
