@@ -277,7 +277,17 @@ def _sample_genotypes(store: DataStore, release: str) -> np.ndarray:
 def _threshold(store: DataStore, release: str, gene: QtlGene, tissue: str) -> float | None:
     if not store.has_table(release, qs.QTL_GENES):
         return None
-    rows = _rows(store.read_points(release, qs.QTL_GENES, [list(gene.keys), [tissue]]))
+    from omicsgate.storage._tables import as_columns
+
+    # Only the two attributes needed: the others (IDs, p-values, slope) would triple the
+    # tiles read (316 KB -> 102 KB and 16 -> 7 VFS reads per request on the demo).
+    ranges = (sorted({(k, k) for k in gene.keys}), [(tissue, tissue)])
+
+    def read(array: tiledb.Array) -> dict[str, Any]:
+        query = array.query(attrs=["modality", "pValueThreshold"])
+        return as_columns(query.multi_index[ranges], array.schema)
+
+    rows = _rows(store.read(release, qs.QTL_GENES, read))
     for row in rows:
         if row["modality"] == EXPRESSION and number(row["pValueThreshold"]) is not None:
             return number(row["pValueThreshold"])
