@@ -262,8 +262,16 @@ def test_a_killed_ingest_shows_nothing_and_consolidate_drops_its_rows(
 
 
 def _slots_at(store: DataStore, pos: int) -> list[int]:
+    """Slots with a row at chr1:pos in both shared association arrays, read raw."""
     import tiledb
 
-    uri = f"{store.root}/gwas/by_position"
-    with tiledb.open(uri, ctx=store.ctx) as array:
-        return sorted(int(s) for s in array.multi_index[[(1, 1)], [(pos, pos)], :]["slot"])
+    key = (1 << 32) | pos
+    found = []
+    for name, ranges in (
+        ("by_position", [[(key, key)], slice(None)]),
+        ("by_study", [slice(None), [(key, key)]]),
+    ):
+        with tiledb.open(f"{store.root}/gwas/{name}", ctx=store.ctx) as array:
+            found.append(sorted(int(s) for s in array.multi_index[tuple(ranges)]["slot"]))
+    assert found[0] == found[1]
+    return found[0]

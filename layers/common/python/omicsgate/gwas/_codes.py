@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 # GRCh37/38 as OpenGWAS names them; stored as codes 1..25 (uint8 dimension).
 CHROMOSOMES: tuple[str, ...] = (*(str(i) for i in range(1, 23)), "X", "Y", "MT")
@@ -12,6 +13,8 @@ _ALIASES = {"23": "X", "24": "Y", "25": "MT", "M": "MT"}
 _RSID = re.compile(r"^rs([0-9]{1,15})$", re.IGNORECASE)
 _CHRPOS = re.compile(r"^(?:chr)?([0-9XYMTxymt]{1,2}):([0-9]{1,10})(?:-([0-9]{1,10}))?$")
 MAX_POSITION = 2**32 - 1
+HITS_MIN_LP = 5.0  # rows with p <= 1e-5 are also kept in the hits array, by study
+LOCUS_DOMAIN_END = (len(CHROMOSOMES) + 1) * 2**32 - 1
 
 
 def chrom_code(name: str) -> int:
@@ -27,6 +30,23 @@ def chrom_name(code: int) -> str:
     return CHROMOSOMES[int(code) - 1]
 
 
+def locus_of(chrom: Any, pos: Any) -> Any:
+    """(chromosome code, position) -> one uint64 key, ``chrom << 32 | pos``: a variant
+    list is a list of 1-D ranges and a region one range (numpy arrays or ints)."""
+    import numpy as np
+
+    return (np.asarray(chrom, dtype=np.uint64) << np.uint64(32)) | np.asarray(pos, dtype=np.uint64)
+
+
+def split_locus(locus: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    locus = np.asarray(locus, dtype=np.uint64)
+    return (locus >> np.uint64(32)).astype(np.uint8), (locus & np.uint64(2**32 - 1)).astype(
+        np.uint32
+    )
+
+
 @dataclass(frozen=True)
 class Locus:
     """A closed interval on one chromosome (a point when start == end). ``rsid`` set: only
@@ -36,6 +56,10 @@ class Locus:
     start: int
     end: int
     rsid: str | None = None
+
+    @property
+    def key_range(self) -> tuple[int, int]:
+        return (self.chrom << 32) | self.start, (self.chrom << 32) | self.end
 
     @property
     def label(self) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from omicsgate.auth import Caller, can_see
 from omicsgate.gwas import _layout
 from omicsgate.gwas._catalog import Study, newest_per_id, study_from_record
-from omicsgate.gwas._codes import Locus, chrom_name, rsid_number
+from omicsgate.gwas._codes import HITS_MIN_LP, Locus, chrom_name, rsid_number, split_locus
 from omicsgate.storage import DataStore, get_store
 from omicsgate.storage._store import unavailable_on_tiledb_error
 
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     import tiledb
 
 T = TypeVar("T")
-ASSOCIATION_COLUMNS = ("chrom", "pos", "rsid", "ea", "nea", "eaf", "beta", "se", "lp", "n")
 
 
 class UnknownStudy(LookupError):
@@ -35,7 +34,6 @@ class GwasStore:
         self.root = _layout.gwas_uri(store.root)
         self._studies: tuple[dict[str, Study], float] | None = None
         self._shared: dict[str, tuple[tiledb.Array, float]] = {}
-        self._own: dict[str, tiledb.Array] = {}
         self._lock = threading.Lock()
 
     # Catalogue -----------------------------------------------------------------------
@@ -98,34 +96,24 @@ class GwasStore:
 
     def tophits(self, study: Study, max_p: float) -> list[dict]:
         """The study's rows with p <= max_p, most significant first."""
-        import numpy as np
-
-        array = self._study_array(study)
-        with unavailable_on_tiledb_error(f"reading study {study.id}"):
-            result = array.query(cond=f"lp >= {_lp(max_p)!r}")[:]
-        columns = {k: np.asarray(v) for k, v in result.items()}
-        columns["slot"] = np.full(len(columns["pos"]), study.slot, dtype=np.uint32)
+        ranges = [[(study.slot, study.slot)], slice(None)]
+        min_lp = _lp(max_p)
+        # Hits are a few rows of a study kept apart: a study's every row is megabytes.
+        name = _layout.HITS if min_lp >= HITS_MIN_LP else _layout.BY_STUDY
+        columns = _decoded(self._read_ranges(name, ranges, min_lp))
         return _records(columns, [study], order="p")
 
     def _by_position(
         self, loci: Sequence[Locus], slots: list[int] | None, min_lp: float | None
     ) -> dict[str, np.ndarray]:
+        """One query: the loci as ranges of the locus key, the slots as points."""
         import numpy as np
 
-        parts: list[dict[str, np.ndarray]] = []
-        for chrom, ranges in _ranges_by_chrom(loci).items():
-            subarray: list[Any] = [[(chrom, chrom)], ranges]
-            if slots is not None:
-                subarray.append(sorted({(s, s) for s in slots}))
-            result = self._read_ranges(_layout.BY_POSITION, subarray, min_lp)
-            parts.append({k: np.asarray(v) for k, v in result.items()})
-        columns = _concat(parts)
-        wanted = {locus.rsid for locus in loci if locus.rsid}
-        if wanted and not all(locus.rsid for locus in loci):
+        ranges: list[Any] = [_merged(locus.key_range for locus in loci)]
+        ranges.append(sorted({(s, s) for s in slots}) if slots is not None else slice(None))
+        columns = _decoded(self._read_ranges(_layout.BY_POSITION, ranges, min_lp))
+        if any(locus.rsid for locus in loci):
             keep = np.array([_kept(c, p, r, loci) for c, p, r in _triples(columns)], dtype=bool)
-            columns = {k: v[keep] for k, v in columns.items()}
-        elif wanted:
-            keep = np.isin(columns["rsid"].astype(str), sorted(wanted))
             columns = {k: v[keep] for k, v in columns.items()}
         return columns
 
@@ -141,8 +129,9 @@ class GwasStore:
         if wanted and self._exists(_layout.RSIDS):
             points = [(n, n) for n in wanted]
             result = self._read_ranges(_layout.RSIDS, [points])
+            chroms, positions = split_locus(result["locus"])
             for number, chrom, pos in zip(
-                np.asarray(result["rsnum"]), result["chrom"], result["pos"], strict=True
+                np.asarray(result["rsnum"]), chroms, positions, strict=True
             ):
                 found.setdefault(int(number), []).append(
                     Locus(int(chrom), int(pos), int(pos), f"rs{int(number)}")
@@ -160,21 +149,21 @@ class GwasStore:
         if not loci or not self._exists(_layout.VARIANTS):
             return []
         rows: list[dict[str, Any]] = []
-        for chrom, ranges in _ranges_by_chrom(loci).items():
-            result = self._read_ranges(_layout.VARIANTS, [[(chrom, chrom)], ranges])
-            for pos, rsnum, ref, alt in zip(
-                np.asarray(result["pos"]), result["rsnum"], result["ref"], result["alt"],
-                strict=True,
-            ):  # fmt: skip
-                rows.append(
-                    {
-                        "rsid": f"rs{int(rsnum)}" if rsnum else None,
-                        "chr": chrom_name(chrom),
-                        "pos": int(pos),
-                        "ref": str(ref),
-                        "alt": str(alt),
-                    }
-                )
+        ranges = [_merged(locus.key_range for locus in loci), slice(None)]
+        result = self._read_ranges(_layout.VARIANTS, ranges)
+        chroms, positions = split_locus(result["locus"])
+        order = np.argsort(np.asarray(result["locus"]), kind="stable")
+        for i in order:
+            rsnum = int(result["rsnum"][i])
+            rows.append(
+                {
+                    "rsid": f"rs{rsnum}" if rsnum else None,
+                    "chr": chrom_name(int(chroms[i])),
+                    "pos": int(positions[i]),
+                    "ref": str(result["ref"][i]),
+                    "alt": str(result["alt"][i]),
+                }
+            )
         rsids = {locus.rsid for locus in loci if locus.rsid}
         if rsids and all(locus.rsid for locus in loci):
             rows = [row for row in rows if row["rsid"] in rsids]
@@ -209,9 +198,17 @@ class GwasStore:
         ``lp >= min_lp`` when given."""
 
         def read(array: tiledb.Array) -> dict[str, Any]:
-            return dict(_query(array, min_lp).multi_index[tuple(ranges)])
+            return dict(array.multi_index[tuple(ranges)])
 
-        return self._read_shared(name, read)
+        result = self._read_shared(name, read)
+        if min_lp is None:
+            return result
+        # Filtered here, not by a TileDB query condition: tiledb-py opens the array again
+        # for every query that has one (three more S3 requests per read).
+        import numpy as np
+
+        keep = np.asarray(result["lp"]) >= min_lp
+        return {k: np.asarray(v)[keep] for k, v in result.items()}
 
     def _read_shared(self, name: str, read: Callable[[tiledb.Array], T]) -> T:
         """Read a shared array; a handle whose fragments were vacuumed meanwhile is
@@ -243,16 +240,6 @@ class GwasStore:
             self._shared[uri] = (array, now)
             return array
 
-    def _study_array(self, study: Study) -> tiledb.Array:
-        import tiledb
-
-        uri = _layout.gwas_uri(self.store.root, study.attempt, _layout.STUDY_ARRAY)
-        with self._lock:
-            if uri not in self._own:
-                with unavailable_on_tiledb_error(f"opening study {study.id}"):
-                    self._own[uri] = tiledb.open(uri, mode="r", ctx=self.store.ctx)
-            return self._own[uri]
-
 
 def _base(uri: str) -> str:
     return uri.rstrip("/").rsplit("/", 1)[-1]
@@ -264,23 +251,24 @@ def _lp(max_p: float) -> float:
     return -math.log10(max_p)
 
 
-def _query(array: tiledb.Array, min_lp: float | None) -> Any:
-    return array.query(cond=f"lp >= {min_lp!r}") if min_lp is not None else array.query()
+def _merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted ranges with overlaps merged (TileDB reads overlapping ranges twice)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
-def _ranges_by_chrom(loci: Sequence[Locus]) -> dict[int, list[tuple[int, int]]]:
-    ranges: dict[int, set[tuple[int, int]]] = {}
-    for locus in loci:
-        ranges.setdefault(locus.chrom, set()).add((locus.start, locus.end))
-    return {chrom: sorted(r) for chrom, r in sorted(ranges.items())}
-
-
-def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+def _decoded(result: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Query result -> columns, the locus key split into ``chrom`` and ``pos``."""
     import numpy as np
 
-    if not parts:
-        return {}
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    columns = {k: np.asarray(v) for k, v in result.items()}
+    columns["chrom"], columns["pos"] = split_locus(columns.pop("locus"))
+    return columns
 
 
 def _triples(columns: dict[str, np.ndarray]) -> Iterable[tuple[int, int, str]]:

@@ -30,8 +30,8 @@ import tiledb
 
 from omicsgate.gwas import _layout
 from omicsgate.gwas._catalog import Study, newest_per_id, study_from_record
-from omicsgate.gwas._codes import MAX_POSITION
-from omicsgate.storage import DataStore
+from omicsgate.gwas._codes import HITS_MIN_LP, LOCUS_DOMAIN_END, locus_of
+from omicsgate.storage import DataStore, _tables
 from omicsgate.storage.writer import (
     DEFAULT_PRUNE_GRACE_SECONDS,
     Lease,
@@ -78,22 +78,18 @@ def _filters() -> tiledb.FilterList:
     return tiledb.FilterList([tiledb.ZstdFilter(level=5)])
 
 
-def _dims(ctx: tiledb.Ctx, with_slot: bool) -> list[tiledb.Dim]:
-    dims = [
-        tiledb.Dim("chrom", domain=(1, 25), tile=1, dtype=np.uint8, filters=_filters(), ctx=ctx),
-        tiledb.Dim(
-            "pos", domain=(0, MAX_POSITION - 1), tile=2**20, dtype=np.uint32,
-            filters=tiledb.FilterList([tiledb.DoubleDeltaFilter(), tiledb.ZstdFilter(level=5)]),
-            ctx=ctx,
-        ),
-    ]  # fmt: skip
-    if with_slot:
-        dims.append(
-            tiledb.Dim(
-                "slot", domain=(0, 2**31), tile=2**31, dtype=np.uint32, filters=_filters(), ctx=ctx
-            )
-        )
-    return dims
+def _locus_dim(ctx: tiledb.Ctx, tile: int) -> tiledb.Dim:
+    return tiledb.Dim(
+        "locus", domain=(0, LOCUS_DOMAIN_END), tile=tile, dtype=np.uint64,
+        filters=tiledb.FilterList([tiledb.DoubleDeltaFilter(), tiledb.ZstdFilter(level=5)]),
+        ctx=ctx,
+    )  # fmt: skip
+
+
+def _slot_dim(ctx: tiledb.Ctx, tile: int) -> tiledb.Dim:
+    return tiledb.Dim(
+        "slot", domain=(0, 2**31), tile=tile, dtype=np.uint32, filters=_filters(), ctx=ctx
+    )
 
 
 def _attrs(ctx: tiledb.Ctx) -> list[tiledb.Attr]:
@@ -103,9 +99,15 @@ def _attrs(ctx: tiledb.Ctx) -> list[tiledb.Attr]:
     ]
 
 
-def _create_association_array(uri: str, ctx: tiledb.Ctx, with_slot: bool) -> None:
+def _create_association_array(uri: str, ctx: tiledb.Ctx, by: str) -> None:
+    """``by="position"``: cells ordered by (locus, slot), a variant across studies is one
+    run of cells; ``by="study"``: ordered by (slot, locus), a study is one run."""
+    if by == "position":
+        dims = [_locus_dim(ctx, tile=2**32), _slot_dim(ctx, tile=2**31)]
+    else:
+        dims = [_slot_dim(ctx, tile=1), _locus_dim(ctx, tile=LOCUS_DOMAIN_END + 1)]
     schema = tiledb.ArraySchema(
-        domain=tiledb.Domain(*_dims(ctx, with_slot), ctx=ctx),
+        domain=tiledb.Domain(*dims, ctx=ctx),
         attrs=_attrs(ctx),
         sparse=True,
         allows_duplicates=True,  # multi-allelic sites: several rows at one position
@@ -119,10 +121,7 @@ def _create_rsids(uri: str, ctx: tiledb.Ctx) -> None:
     dim = tiledb.Dim("rsnum", domain=(1, 2**62), tile=2**40, dtype=np.uint64, ctx=ctx)
     schema = tiledb.ArraySchema(
         domain=tiledb.Domain(dim, ctx=ctx),
-        attrs=[
-            tiledb.Attr("chrom", dtype=np.uint8, filters=_filters(), ctx=ctx),
-            tiledb.Attr("pos", dtype=np.uint32, filters=_filters(), ctx=ctx),
-        ],
+        attrs=[tiledb.Attr("locus", dtype=np.uint64, filters=_filters(), ctx=ctx)],
         sparse=True,
         allows_duplicates=False,  # every study writes its rsids: the newest write wins
         capacity=CAPACITY,
@@ -133,7 +132,7 @@ def _create_rsids(uri: str, ctx: tiledb.Ctx) -> None:
 
 def _create_variants(uri: str, ctx: tiledb.Ctx) -> None:
     dims = [
-        *_dims(ctx, with_slot=False),
+        _locus_dim(ctx, tile=2**32),
         tiledb.Dim("rsnum", domain=(0, 2**62), tile=2**62, dtype=np.uint64, ctx=ctx),
     ]
     schema = tiledb.ArraySchema(
@@ -168,7 +167,9 @@ def _create_genes(uri: str, ctx: tiledb.Ctx) -> None:
 
 
 _SHARED = {
-    _layout.BY_POSITION: lambda uri, ctx: _create_association_array(uri, ctx, with_slot=True),
+    _layout.BY_POSITION: lambda uri, ctx: _create_association_array(uri, ctx, "position"),
+    _layout.BY_STUDY: lambda uri, ctx: _create_association_array(uri, ctx, "study"),
+    _layout.HITS: lambda uri, ctx: _create_association_array(uri, ctx, "study"),
     _layout.RSIDS: _create_rsids,
     _layout.VARIANTS: _create_variants,
     _layout.GENES: _create_genes,
@@ -210,7 +211,7 @@ def add_study(
     slot = _claim_slot(store, study_id, attempt)
     attempt_uri = _layout.gwas_uri(store.root, attempt)
     with _leased(store, attempt_uri, attempt) as leased:
-        rows = _write_rows(store, attempt_uri, slot, batches)
+        rows = _write_rows(store, slot, batches)
         stored_files = _store_files(store, attempt_uri, files or {})
         record = {
             "id": study_id,
@@ -224,53 +225,46 @@ def add_study(
         uri = _layout.gwas_uri(store.root, _layout.STUDIES_DIR, _layout.record_name(study_id, slot))
         write_json_atomically(store, uri, record)
         leased.committed = True
-    _drop_older_records(store, study_id, slot)
-    write_snapshot(store)
+    dropped = _drop_older_records(store, study_id, slot)
+    update_snapshot(store, {_layout.record_name(study_id, slot): record}, dropped)
     return study_from_record(record)
 
 
-def _write_rows(store: DataStore, attempt_uri: str, slot: int, batches: Iterable[Batch]) -> int:
-    own = _layout.join(attempt_uri, _layout.STUDY_ARRAY)
-    _create_association_array(own, store.ctx, with_slot=False)
-    shared = {
-        name: _shared_uri(store, name)
-        for name in (_layout.BY_POSITION, _layout.RSIDS, _layout.VARIANTS)
-    }
-    rows = fragments = 0
+def _write_rows(store: DataStore, slot: int, batches: Iterable[Batch]) -> int:
+    names = (_layout.BY_STUDY, _layout.HITS, _layout.BY_POSITION, _layout.RSIDS, _layout.VARIANTS)
+    shared = {name: _shared_uri(store, name) for name in names}
+    rows = 0
     for batch in batches:
-        if not len(batch):
-            continue
-        _write_batch(store, own, shared, slot, batch)
-        rows += len(batch)
-        fragments += 1
+        if len(batch):
+            _write_batch(store, shared, slot, batch)
+            rows += len(batch)
     if rows == 0:
         raise InvalidStudy("the study has no association")
-    if fragments > 1:  # a study is read whole by tophits: one fragment, one footer
-        _consolidate(own, store.ctx, ("fragments", "fragment_meta"))
     return rows
 
 
-def _write_batch(
-    store: DataStore, own: str, shared: dict[str, str], slot: int, batch: Batch
-) -> None:
+def _write_batch(store: DataStore, shared: dict[str, str], slot: int, batch: Batch) -> None:
+    """One fragment in each shared array; nothing is visible before the study's record."""
     cols = batch.columns
+    locus = locus_of(cols["chrom"], cols["pos"])
     data = {name: _cells(cols[name]) for name in ATTRIBUTES}
-    with tiledb.open(own, "w", ctx=store.ctx) as array:
-        array[cols["chrom"], cols["pos"]] = data
     slots = np.full(len(batch), slot, dtype=np.uint32)
+    with tiledb.open(shared[_layout.BY_STUDY], "w", ctx=store.ctx) as array:
+        array[slots, locus] = data
     with tiledb.open(shared[_layout.BY_POSITION], "w", ctx=store.ctx) as array:
-        array[cols["chrom"], cols["pos"], slots] = data
+        array[locus, slots] = data
+    hits = cols["lp"] >= HITS_MIN_LP
+    if hits.any():
+        with tiledb.open(shared[_layout.HITS], "w", ctx=store.ctx) as array:
+            array[slots[hits], locus[hits]] = {k: v[hits] for k, v in data.items()}
     rsnum = _rsid_numbers(cols["rsid"])
     has = rsnum > 0
     if has.any():
         with tiledb.open(shared[_layout.RSIDS], "w", ctx=store.ctx) as array:
-            array[rsnum[has]] = {"chrom": cols["chrom"][has], "pos": cols["pos"][has]}
+            array[rsnum[has]] = {"locus": locus[has]}
     with tiledb.open(shared[_layout.VARIANTS], "w", ctx=store.ctx) as array:
         # GWAS-VCF: ALT is the effect allele, REF the other one.
-        array[cols["chrom"], cols["pos"], rsnum] = {
-            "ref": _cells(cols["nea"]),
-            "alt": _cells(cols["ea"]),
-        }
+        array[locus, rsnum] = {"ref": _cells(cols["nea"]), "alt": _cells(cols["ea"])}
 
 
 def _cells(values: np.ndarray) -> np.ndarray:
@@ -364,12 +358,15 @@ def _records(store: DataStore) -> dict[str, tuple[int, str]]:
     return newest_per_id(_record_names(store))
 
 
-def _drop_older_records(store: DataStore, study_id: str, keep_slot: int) -> None:
+def _drop_older_records(store: DataStore, study_id: str, keep_slot: int) -> set[str]:
     base = _layout.gwas_uri(store.root, _layout.STUDIES_DIR)
+    dropped = set()
     for name in _record_names(store):
         parsed = _layout.parse_record_name(name)
         if parsed and parsed[0] == study_id and parsed[1] != keep_slot:
             _remove_record(store, _layout.join(base, name))
+            dropped.add(name)
+    return dropped
 
 
 def _remove_record(store: DataStore, uri: str) -> None:
@@ -389,20 +386,22 @@ def remove_study(store: DataStore, study_id: str) -> bool:
     for name in names:
         _remove_record(store, _layout.join(base, name))
     if names:
-        write_snapshot(store)
+        update_snapshot(store, {}, set(names))
     return bool(names)
 
 
-def write_snapshot(store: DataStore) -> None:
+def update_snapshot(store: DataStore, added: dict[str, Any], dropped: set[str]) -> None:
     """One file holding every record, so a cold reader lists once and reads one object.
-    Any writer may rewrite it; readers trust the listing and read what the snapshot lacks."""
-    base = _layout.gwas_uri(store.root, _layout.STUDIES_DIR)
-    records: dict[str, Any] = {}
-    for _, name in _records(store).values():
-        record = store.read_json(_layout.join(base, name))
-        if record is not None:
-            records[name] = record
+    It is a cache: two writers updating it at once may lose each other's entry, and readers
+    trust the listing and read what the snapshot lacks (records never change)."""
     uri = _layout.gwas_uri(store.root, _layout.SNAPSHOT_FILE)
+    current = store.read_json(uri) or {}
+    records = {
+        name: record
+        for name, record in dict(current.get("records") or {}).items()
+        if name not in dropped
+    }
+    records.update(added)
     temporary = f"{uri}.tmp-{uuid.uuid4().hex}"
     _write_file(store, temporary, _gzip_json({"records": records}))
     store.vfs().move_file(temporary, uri)
@@ -453,22 +452,28 @@ def consolidate(
     reading it until they reopen (at most once per TTL, or at once if a read fails)."""
     committed = {slot for slot, _ in _records(store).values()}
     dead = [s for s in _dead_slots(store, grace_seconds) if s not in committed]
-    by_position = _layout.gwas_uri(store.root, _layout.BY_POSITION)
-    if tiledb.object_type(by_position, ctx=store.ctx) != "array":
-        return {"dropped_slots": [], "arrays": []}
-    for chunk in range(0, len(dead), 100):
-        slots = dead[chunk : chunk + 100]
-        with tiledb.open(by_position, "d", ctx=store.ctx) as array:
-            query = tiledb.Query(array, cond=" or ".join(f"slot == {s}" for s in slots))
-            query.submit()
-    arrays = []
-    for name in (_layout.BY_POSITION, _layout.RSIDS, _layout.VARIANTS, _layout.GENES):
-        uri = _layout.gwas_uri(store.root, name)
-        if tiledb.object_type(uri, ctx=store.ctx) == "array":
-            _consolidate(uri, store.ctx, ("fragments", "fragment_meta", "commits"))
-            arrays.append(name)
+    arrays = [name for name in _SHARED if _exists(store, name)]
+    for name in (_layout.BY_STUDY, _layout.HITS, _layout.BY_POSITION):
+        if name in arrays:
+            _delete_slots(store, _layout.gwas_uri(store.root, name), dead)
+    modes = ("fragments", "fragment_meta", "commits")
+    for name in arrays:
+        _consolidate(_layout.gwas_uri(store.root, name), store.ctx, modes)
     _mark_purged(store, dead)
     return {"dropped_slots": dead, "arrays": arrays}
+
+
+def _exists(store: DataStore, name: str) -> bool:
+    return bool(tiledb.object_type(_layout.gwas_uri(store.root, name), ctx=store.ctx) == "array")
+
+
+def _delete_slots(store: DataStore, uri: str, slots: list[int]) -> None:
+    """TileDB delete queries: the cells disappear from reads at once, and from storage at
+    the next consolidation (purge_deleted_cells)."""
+    for start in range(0, len(slots), 100):
+        chunk = slots[start : start + 100]
+        with tiledb.open(uri, "d", ctx=store.ctx) as array:
+            tiledb.Query(array, cond=" or ".join(f"slot == {s}" for s in chunk)).submit()
 
 
 def _dead_slots(store: DataStore, grace_seconds: float) -> list[int]:
@@ -506,13 +511,4 @@ def _mark_purged(store: DataStore, slots: list[int]) -> None:
 
 
 def _consolidate(uri: str, ctx: tiledb.Ctx, modes: tuple[str, ...]) -> None:
-    for mode in modes:
-        config = tiledb.Config(
-            {
-                "sm.consolidation.mode": mode,
-                "sm.vacuum.mode": mode,
-                "sm.consolidation.purge_deleted_cells": "true",
-            }
-        )
-        tiledb.consolidate(uri, config=config, ctx=ctx)
-        tiledb.vacuum(uri, config=config, ctx=ctx)
+    _tables.consolidate(uri, ctx, modes, {"sm.consolidation.purge_deleted_cells": "true"})
