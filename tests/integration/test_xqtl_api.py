@@ -401,10 +401,21 @@ def expected_dyneqtl(study: Study, gene: str, tissue: str, row: int) -> tuple[li
     return data, genotypes
 
 
+@pytest.mark.parametrize("lookup", ["in memory", "queried"])
 @pytest.mark.parametrize(("gene_index", "tissue", "row"), [(0, "IL", 0), (5, "Liver", 1)])
 def test_dyneqtl_matches_scipy(
-    xqtl: Study, call: Caller, gene_index: int, tissue: str, row: int
+    xqtl: Study,
+    call: Caller,
+    gene_index: int,
+    tissue: str,
+    row: int,
+    lookup: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from omicsgate.portal import qtl as portal_qtl
+
+    if lookup == "queried":  # genotype_variants and qtl_genes as a big release reads them
+        monkeypatch.setattr(portal_qtl, "SMALL_TABLE_ROWS", 0)
     gene = xqtl.genes[gene_index]["gene_name"]
     variant_id = variant(int(POSITIONS[row]))
     query = f"geneId={gene}&variantId={variant_id}&tissueSiteDetailId={tissue}"
