@@ -10,11 +10,13 @@ TYPED := layers/common/python/omicsgate $(wildcard functions/*/*_api) benchmarks
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_PATH := $(dir $(PYTHON)):$(PATH)
+# The real OpenGWAS client (tests/integration/test_ieugwaspy.py), in a venv of its own.
+IEUGWASPY_VENV := .venv-ieugwaspy
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install serve data test test-unit lint typecheck validate build bench scale clean
+.PHONY: help install serve data test test-unit lint typecheck validate build bench scale clean ieugwaspy
 
 help:
 	@echo "make serve   local API on http://127.0.0.1:$(PORT) (builds the demo release once)"
@@ -35,7 +37,15 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/pip install -q -r requirements-sam.txt
 	touch $@
 
+# ieugwaspy brings retry and the retired py package: kept apart from the project's venv.
+$(IEUGWASPY_VENV)/.installed:
+	$(PYTHON) -m venv $(IEUGWASPY_VENV)
+	$(IEUGWASPY_VENV)/bin/pip install -q ieugwaspy==1.0.6
+	touch $@
+
 install: $(BIN)/.installed
+
+ieugwaspy: $(IEUGWASPY_VENV)/.installed
 
 data: install
 	$(BIN)/omicsgate demo release
@@ -46,7 +56,7 @@ serve: data
 	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:$(PORT)/gwas/user"
 	$(BIN)/python -m omicsgate.localapi.server --template infra/template.yaml --port $(PORT)
 
-test: install $(SAM_VENV)/.installed
+test: install $(SAM_VENV)/.installed $(IEUGWASPY_VENV)/.installed
 	$(BIN)/ruff check layers functions tests benchmarks infra
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/mypy $(TYPED)

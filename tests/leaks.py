@@ -95,6 +95,7 @@ GWAS_PROBES: list[Probe] = [
     Probe("POST", "/gwas/variants/rsid", body='{"rsid": ["rs12565286"]}'),
     Probe("POST", "/gwas/variants/chrpos", body=f'{{"chrpos": ["{_EVERYWHERE}"]}}'),
     Probe("GET", "/gwas/variants/gene/SAMD11", "radius=100000"),
+    Probe("GET", "/gwas/variants/chrpos/1:10177-1208195"),
 ]
 
 

@@ -43,6 +43,7 @@ GWAS_ITEM_KEYS = {
     "variantsRsid": "_id",
     "variantsChrpos": "query",
     "variantsGene": "query",
+    "variantsChrposGet": "_id",
 }
 
 
@@ -73,4 +74,5 @@ def check_gwas_event(call: Caller, stem: str, event: dict) -> None:  # type: ign
         assert GWAS_KEYS[stem] in body
     else:
         assert isinstance(body, list) and body, body
-        assert GWAS_ITEM_KEYS.get(stem, "id") in body[0]
+        item = body[0][0] if stem == "variantsChrposGet" else body[0]  # a list per item
+        assert GWAS_ITEM_KEYS.get(stem, "id") in item

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from gwas_api.routes import MAX_VARIANTS, Gwas, check_variants
 from omicsgate.gwas import Locus, is_rsid, parse_chrpos
-from omicsgate.models.gwas import PositionVariant, RsidVariant
+from omicsgate.models.gwas import LegacyVariant, PositionVariant, RsidVariant
 from omicsgate.web import ApiError
 from omicsgate.web.forms import Params, RequestParams
 from omicsgate.web.security import CurrentCaller, Metered
@@ -83,3 +83,29 @@ def variants_gene(
     locus, _ = found
     wide = Locus(locus.chrom, max(1, locus.start - radius), locus.end + radius)
     return [{"query": gene, **_source(row)} for row in gwas.variants([wide])]
+
+
+@router.get("/variants/chrpos/{chrpos}", response_model=list[list[LegacyVariant]])
+def variants_chrpos_get(
+    chrpos: str, gwas: Gwas, caller: CurrentCaller, meter: Metered, params: RequestParams
+) -> list[list[dict[str, Any]]]:
+    """The older GET form that ieugwaspy's ``variants_chrpos`` (and so its ``phewas`` of
+    chr:pos variants) still calls: comma-separated chr:pos items in the path, one list of
+    hits per item, each hit ``{_id: rsid, query, ID, CHROM, POS, REF, ALT}``. Costs 1."""
+    items = [item.strip() for item in chrpos.split(",") if item.strip()]
+    if not items:
+        raise ApiError(400, "at least one chr:pos is required", "chrpos")
+    if len(items) > MAX_VARIANTS:
+        raise ApiError(400, f"{len(items)} values given, at most {MAX_VARIANTS}", "chrpos")
+    if any(is_rsid(i) for i in items):
+        raise ApiError(400, "takes chr:pos or chr:start-end, not rsids", "chrpos")
+    check_variants(items, "chrpos")
+    radius = _radius(params)
+    meter.charge(COST)
+    out: list[list[dict[str, Any]]] = []
+    for item in items:
+        locus = parse_chrpos(item)
+        wide = Locus(locus.chrom, max(1, locus.start - radius), locus.end + radius)
+        rows = gwas.variants([wide])
+        out.append([{"_id": row["rsid"], "query": item, **_source(row)} for row in rows])
+    return out

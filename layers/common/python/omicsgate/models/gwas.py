@@ -108,3 +108,11 @@ class PositionVariant(BaseModel):
     POS: int
     REF: str
     ALT: str
+
+
+class LegacyVariant(PositionVariant):
+    """GET /variants/chrpos/{chrpos} (the form ieugwaspy calls): ``_id`` is the rsid."""
+
+    id_: str | None = Field(alias="_id", serialization_alias="_id")
+
+    model_config = ConfigDict(populate_by_name=True)
