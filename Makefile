@@ -16,13 +16,14 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install serve data test test-unit lint typecheck validate build bench scale clean ieugwaspy
+.PHONY: help install serve data test test-unit lint typecheck validate build bench scale scale-gwas clean ieugwaspy
 
 help:
 	@echo "make serve   local API on http://127.0.0.1:$(PORT) (builds the demo release once)"
 	@echo "make test    every test tier, TileDB on a moto S3 server included"
 	@echo "make bench   cold start, warm latency and S3 requests per request, TileDB vs DuckDB"
 	@echo "make scale   GTEx v8-size expression ingest: time, peak memory, 1-gene latency (~15 min, ~20 GB of /tmp)"
+	@echo "make scale-gwas  10^8 GWAS associations: ingest time, peak memory, reads at 10^6 vs 10^8"
 	@echo "make build   sam build (no Docker)   make validate   sam validate --lint + cfn-lint"
 
 $(BIN)/.installed: pyproject.toml
@@ -86,6 +87,9 @@ bench: install
 # Not in test or CI: writes a ~6 GB GCT (SCALE_ARGS="--workdir DIR" to put it elsewhere).
 scale: install
 	$(BIN)/python -m benchmarks.scale_expression $(SCALE_ARGS)
+
+scale-gwas: install
+	$(BIN)/python -m benchmarks.gwas --scale $(SCALE_ARGS)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

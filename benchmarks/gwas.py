@@ -38,6 +38,7 @@ import numpy as np
 from benchmarks.env import AWS_ENV
 from benchmarks.expression import (
     BUCKET,
+    CONFIG_OVERRIDES,
     CountingMoto,
     counting_moto,
     duckdb_connect,
@@ -175,10 +176,19 @@ def upload_tree(endpoint: str, local: str, prefix: str) -> None:
 
 
 def new_store(data_uri: str, endpoint: str | None) -> Any:
+    """A store as a container has it, with the bench's ``--tiledb`` settings on top."""
     from omicsgate.settings import get_settings
     from omicsgate.storage import DataStore
 
-    return DataStore(replace(get_settings(), data_uri=data_uri, s3_endpoint=endpoint))
+    store = DataStore(replace(get_settings(), data_uri=data_uri, s3_endpoint=endpoint))
+    if CONFIG_OVERRIDES:
+        import tiledb
+
+        from omicsgate.storage._context import tiledb_config
+
+        config = {**tiledb_config(store.settings), **CONFIG_OVERRIDES}
+        store._ctx = tiledb.Ctx(tiledb.Config(config))
+    return store
 
 
 class TileDBReader:
@@ -436,8 +446,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     add_arguments(parser)
     parser.add_argument("--scale", action="store_true")
+    parser.add_argument("--tiledb", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--scale-dir", help="where --scale builds (default: a new /tmp dir)")
     args = parser.parse_args(argv)
+    CONFIG_OVERRIDES.update(dict(item.split("=", 1) for item in args.tiledb))
     result = run_scale(args) if args.scale else run(args)
     print(f"\nGWAS_JSON {json.dumps(result, default=float)}")
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks import coldstart, expression, importtime, warm
+from benchmarks import coldstart, expression, gwas, importtime, warm
 from benchmarks.env import (
     BUCKET,
     EVENTS,
@@ -277,6 +277,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--warm", type=int, default=200, help="warm invocations per route")
     parser.add_argument("--counted", type=int, default=20, help="warm requests counted on S3")
     expression.add_arguments(parser)
+    gwas.add_arguments(parser)
     args = parser.parse_args(argv)
     setup_process_env()
     start = time.perf_counter()
@@ -289,10 +290,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         warm_results = warm_section(local_uri, s3_uri, moto, args.warm, args.counted)
     # TileDB vs Parquet + DuckDB on expression: its own moto server (it counts bytes too).
     expression_results = expression.run(args)
+    # GWAS: TileDB vs Parquet + DuckDB, 10^6 associations on its own moto server.
+    gwas_results = gwas.run(args)
     summary = {
         "cold_start": cold,
         "warm": warm_results,
         "expression": expression_results,
+        "gwas": gwas_results,
         "elapsed_s": time.perf_counter() - start,
     }
     print(f"\nBENCH_JSON {json.dumps(rounded(summary))}")

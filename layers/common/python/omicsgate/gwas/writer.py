@@ -54,7 +54,7 @@ ATTRIBUTES: dict[str, Any] = {
     "n": np.float64,
 }
 COLUMNS = ("chrom", "pos", *ATTRIBUTES)
-CAPACITY = 10_000  # cells per data tile: a position across 1,000 studies is one tile
+CAPACITY = 2_000  # cells per data tile: a variant across 1,000 studies is about one tile
 
 
 class InvalidStudy(ValueError):
