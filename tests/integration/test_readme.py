@@ -73,6 +73,10 @@ def serve_release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     files = write_demo(str(tmp_path_factory.mktemp("readme-demo")))
     uri = str(tmp_path_factory.mktemp("readme-data"))
     build_release(uri, files)
+    from omicsgate.ingest.cli import build_demo_gwas_once
+    from omicsgate.storage import get_store
+
+    build_demo_gwas_once(get_store())  # make serve's demo holds the GWAS studies too
     yield uri
     reset_settings()
 
