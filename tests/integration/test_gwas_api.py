@@ -5,6 +5,7 @@ directory and on moto S3. Values are checked against the files, parsed here."""
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import sys
@@ -94,6 +95,11 @@ def backend(request: pytest.FixtureRequest) -> Iterator[str]:
     reset_settings()
 
 
+@functools.cache
+def signed_in() -> str:
+    return user_token("gwas-api-tests")
+
+
 def token(groups: set[str] | None = None) -> str:
     return user_token(f"u{uuid.uuid4().hex[:10]}", groups)
 
@@ -108,8 +114,9 @@ def request(
     auth: str | None = None,
     query: str = "",
 ) -> tuple[int, Any, dict[str, str]]:
-    """A request as ieugwaspy sends it (form fields, repeated keys) or as JSON."""
-    headers = {"authorization": f"Bearer {auth}"} if auth else {}
+    """A request as ieugwaspy sends it (form fields, repeated keys) or as JSON, signed in
+    (as a user of no group: anonymous callers share one per-IP allowance in a session)."""
+    headers = {"authorization": f"Bearer {auth or signed_in()}"}
     body = None
     if params is not None:
         if as_json:

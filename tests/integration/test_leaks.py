@@ -111,7 +111,8 @@ def test_restricted_study_is_invisible(local: str, call: Caller, probe: Probe, w
 
 
 def test_members_see_the_restricted_study(local: str, call: Caller) -> None:
-    """The GWAS probes can see something: a member gets the restricted study's rows."""
+    """The GWAS probes can see something: a member gets the restricted study's row at the
+    variant the PheWAS probes ask for."""
     import json
 
     from omicsgate.ingest.demo_gwas import RESTRICTED_GROUP, RESTRICTED_STUDY
@@ -119,7 +120,7 @@ def test_members_see_the_restricted_study(local: str, call: Caller) -> None:
 
     token = user_token("anna", {RESTRICTED_GROUP})
     headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
-    body = json.dumps({"variant": ["1:10177-1208195"], "pval": 1e-5}).encode()
+    body = json.dumps({"variant": ["rs12565286"], "pval": 1}).encode()
     event = http_api_event("POST", "/gwas/phewas", headers=headers, body=body)
     status, rows, _ = call.event(event)
     assert status == 200 and RESTRICTED_STUDY in {r["id"] for r in rows}

@@ -80,6 +80,8 @@ def test_template_cors_configuration() -> None:
         "x-allowance-reset",
         "x-request-id",
         "retry-after",
+        "x-next-cursor",  # GWAS paging
+        "x-total-count",
     }
 
 
