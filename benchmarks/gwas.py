@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -309,16 +310,19 @@ def run_cases(
         t_call(tdb), d_call(duck)  # opened: not counted as warm
         for _ in range(warm_n):
             t_call, d_call = calls(case, keys)
-            runs["tiledb"]["warm"].append(measure(lambda t=t_call: t(tdb)))
-            runs["duckdb"]["warm"].append(measure(lambda d=d_call: d(duck)))
+            runs["tiledb"]["warm"].append(measure(partial(t_call, tdb)))
+            runs["duckdb"]["warm"].append(measure(partial(d_call, duck)))
         for _ in range(cold_n):
             t_call, d_call = calls(case, keys)
-            runs["tiledb"]["cold"].append(
-                measure(lambda t=t_call: t(TileDBReader(tiledb_uri, endpoint)))
-            )
-            runs["duckdb"]["cold"].append(
-                measure(lambda d=d_call: d(DuckDBReader(*parquet, endpoint)))
-            )
+
+            def cold_tiledb(call: Callable[[Any], Any] = t_call) -> Any:
+                return call(TileDBReader(tiledb_uri, endpoint))
+
+            def cold_duckdb(call: Callable[[Any], Any] = d_call) -> Any:
+                return call(DuckDBReader(*parquet, endpoint))
+
+            runs["tiledb"]["cold"].append(measure(cold_tiledb))
+            runs["duckdb"]["cold"].append(measure(cold_duckdb))
         results[case] = {s: {m: summary(r) for m, r in modes.items()} for s, modes in runs.items()}
     return results
 
