@@ -36,6 +36,7 @@ SMALL_ROWS = [  # pos, rsid, ref, alt, ES, SE, LP
     (800000, "rs900001", "A", "G", 0.01, 0.05, 0.1),
     (900000, "rs900002", "C", "T", 0.3, 0.05, 9.0),
 ]
+SECRET_ONLY_ROW = (950000, "rs900777", "G", "T", 0.2, 0.02, 20.0)  # no other study has it
 SSF_ROWS = [(5000 + 11 * i, 0.01 * i, 10.0 ** -(i % 9)) for i in range(1, 30)]
 
 
@@ -57,7 +58,7 @@ def build(uri: str, directory: Path) -> None:
     (directory / "ssf.tsv").write_text(header + "".join(lines))
     meta = write_meta(directory / "ssf.json", trait="SSF trait", sample_size=500)
     ingest(uri, "--study", SSF, "--metadata", meta, str(directory / "ssf.tsv"))
-    secret = write_vcf(directory / "secret.vcf.gz", SECRET, SMALL_ROWS[:2])
+    secret = write_vcf(directory / "secret.vcf.gz", SECRET, [*SMALL_ROWS[:2], SECRET_ONLY_ROW])
     meta = write_meta(directory / "secret.json", trait=SECRET_TRAIT, sample_size=50)
     ingest(uri, "--study", SECRET, "--metadata", meta, "--groups", "cohort-x", secret)
 
@@ -258,6 +259,15 @@ def test_variants(backend: str, call: Caller) -> None:
         ("1:723819", "rs11804171", 723819),
         ("1:899990", "rs900002", 900000),
     ]
+    # A variant only the restricted study reported is not shown to others, on any route.
+    for auth in (None, token({"cohort-x"})):
+        visible = auth is not None
+        status, body = post(call, "variants/rsid", {"rsid": "rs900777"}, auth=auth)
+        assert status == 200 and bool(body) == visible
+        status, body = post(call, "variants/chrpos", {"chrpos": "1:950000"}, auth=auth)
+        assert status == 200 and [v["ID"] for v in body] == (["rs900777"] if visible else [])
+        status, body, _ = request(call, "GET", "variants/chrpos/1:950000", auth=auth)
+        assert status == 200 and bool(body[0]) == visible
     status, body, _ = request(call, "GET", "variants/gene/ISG15", query="radius=0")
     assert status == 400 and body["message"].startswith("gene: unknown gene")  # not in this store
     status, body, _ = request(call, "GET", "variants/gene/ISG15", query="radius=-1")

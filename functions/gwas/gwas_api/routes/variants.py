@@ -42,9 +42,10 @@ def variants_rsid(
         raise ApiError(400, f"{bad[0]!r} is not an rsid (rs123)", "rsid")
     meter.charge(COST)
     located = gwas.locate_rsids(rsids)
+    studies = list(gwas.visible(caller).values())
     out: list[dict[str, Any]] = []
     for rsid in rsids:
-        for row in gwas.variants(located.get(rsid, [])):
+        for row in gwas.variants(located.get(rsid, []), studies):
             out.append({"_id": rsid, "_source": {**_source(row), "ID": rsid}})
     return out
 
@@ -65,7 +66,8 @@ def variants_chrpos(
     for item in items:
         locus = parse_chrpos(item)
         wide = Locus(locus.chrom, max(1, locus.start - radius), locus.end + radius)
-        out += [{"query": item, **_source(row)} for row in gwas.variants([wide])]
+        rows = gwas.variants([wide], list(gwas.visible(caller).values()))
+        out += [{"query": item, **_source(row)} for row in rows]
     return out
 
 
@@ -82,7 +84,8 @@ def variants_gene(
     meter.charge(COST)
     locus, _ = found
     wide = Locus(locus.chrom, max(1, locus.start - radius), locus.end + radius)
-    return [{"query": gene, **_source(row)} for row in gwas.variants([wide])]
+    rows = gwas.variants([wide], list(gwas.visible(caller).values()))
+    return [{"query": gene, **_source(row)} for row in rows]
 
 
 @router.get("/variants/chrpos/{chrpos}", response_model=list[list[LegacyVariant]])
@@ -106,6 +109,6 @@ def variants_chrpos_get(
     for item in items:
         locus = parse_chrpos(item)
         wide = Locus(locus.chrom, max(1, locus.start - radius), locus.end + radius)
-        rows = gwas.variants([wide])
+        rows = gwas.variants([wide], list(gwas.visible(caller).values()))
         out.append([{"_id": row["rsid"], "query": item, **_source(row)} for row in rows])
     return out

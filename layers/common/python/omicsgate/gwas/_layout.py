@@ -16,7 +16,6 @@ BY_POSITION = "by_position"
 BY_STUDY = "by_study"
 HITS = "hits"
 RSIDS = "rsids"
-VARIANTS = "variants"
 GENES = "genes"
 SNAPSHOT_FILE = "catalog.json.gz"
 _STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

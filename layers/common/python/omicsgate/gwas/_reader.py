@@ -141,32 +141,33 @@ class GwasStore:
             for rsid, number in numbers.items()
         }
 
-    def variants(self, loci: Sequence[Locus]) -> list[dict[str, Any]]:
-        """Variants any study reported in the loci: ``{rsid, chr, pos, ref, alt}``, by
-        position."""
+    def variants(self, loci: Sequence[Locus], studies: Sequence[Study]) -> list[dict[str, Any]]:
+        """Variants the given studies reported in the loci: ``{rsid, chr, pos, ref, alt}``
+        by position. Read from the studies' own rows, so a variant only a study the caller
+        may not see reported is not shown. REF/ALT: the orientation most studies give
+        (other allele, effect allele; GWAS-VCF's REF and ALT)."""
         import numpy as np
 
-        if not loci or not self._exists(_layout.VARIANTS):
+        if not loci or not studies:
             return []
-        rows: list[dict[str, Any]] = []
-        ranges = [_merged(locus.key_range for locus in loci), slice(None)]
-        result = self._read_ranges(_layout.VARIANTS, ranges)
-        chroms, positions = split_locus(result["locus"])
-        order = np.argsort(np.asarray(result["locus"]), kind="stable")
-        for i in order:
-            rsnum = int(result["rsnum"][i])
+        columns = self._by_position(loci, None, min_lp=None)
+        if not columns or not len(columns.get("pos", ())):
+            return []
+        keep = np.isin(columns["slot"], [s.slot for s in studies])
+        seen: dict[tuple[int, int, str, frozenset[str]], dict[tuple[str, str], int]] = {}
+        for chrom, pos, rsid, nea, ea in zip(
+            columns["chrom"][keep], columns["pos"][keep], columns["rsid"][keep],
+            columns["nea"][keep], columns["ea"][keep], strict=True,
+        ):  # fmt: skip
+            key = (int(chrom), int(pos), str(rsid), frozenset((str(nea), str(ea))))
+            orientations = seen.setdefault(key, {})
+            orientations[(str(nea), str(ea))] = orientations.get((str(nea), str(ea)), 0) + 1
+        rows = []
+        for (chrom, pos, rsid, _), orientations in sorted(seen.items(), key=lambda i: i[0][:3]):
+            ref, alt = max(sorted(orientations), key=lambda o: orientations[o])
             rows.append(
-                {
-                    "rsid": f"rs{rsnum}" if rsnum else None,
-                    "chr": chrom_name(int(chroms[i])),
-                    "pos": int(positions[i]),
-                    "ref": str(result["ref"][i]),
-                    "alt": str(result["alt"][i]),
-                }
+                {"rsid": rsid or None, "chr": chrom_name(chrom), "pos": pos, "ref": ref, "alt": alt}
             )
-        rsids = {locus.rsid for locus in loci if locus.rsid}
-        if rsids and all(locus.rsid for locus in loci):
-            rows = [row for row in rows if row["rsid"] in rsids]
         return rows
 
     def gene(self, name: str) -> tuple[Locus, str] | None:

@@ -130,25 +130,6 @@ def _create_rsids(uri: str, ctx: tiledb.Ctx) -> None:
     tiledb.Array.create(uri, schema, ctx=ctx)
 
 
-def _create_variants(uri: str, ctx: tiledb.Ctx) -> None:
-    dims = [
-        _locus_dim(ctx, tile=2**32),
-        tiledb.Dim("rsnum", domain=(0, 2**62), tile=2**62, dtype=np.uint64, ctx=ctx),
-    ]
-    schema = tiledb.ArraySchema(
-        domain=tiledb.Domain(*dims, ctx=ctx),
-        attrs=[
-            tiledb.Attr("ref", dtype=str, var=True, filters=_filters(), ctx=ctx),
-            tiledb.Attr("alt", dtype=str, var=True, filters=_filters(), ctx=ctx),
-        ],
-        sparse=True,
-        allows_duplicates=False,
-        capacity=CAPACITY,
-        ctx=ctx,
-    )
-    tiledb.Array.create(uri, schema, ctx=ctx)
-
-
 def _create_genes(uri: str, ctx: tiledb.Ctx) -> None:
     dim = tiledb.Dim("name", domain=(None, None), tile=None, dtype="ascii", ctx=ctx)
     schema = tiledb.ArraySchema(
@@ -171,7 +152,6 @@ _SHARED = {
     _layout.BY_STUDY: lambda uri, ctx: _create_association_array(uri, ctx, "study"),
     _layout.HITS: lambda uri, ctx: _create_association_array(uri, ctx, "study"),
     _layout.RSIDS: _create_rsids,
-    _layout.VARIANTS: _create_variants,
     _layout.GENES: _create_genes,
 }
 
@@ -231,7 +211,7 @@ def add_study(
 
 
 def _write_rows(store: DataStore, slot: int, batches: Iterable[Batch]) -> int:
-    names = (_layout.BY_STUDY, _layout.HITS, _layout.BY_POSITION, _layout.RSIDS, _layout.VARIANTS)
+    names = (_layout.BY_STUDY, _layout.HITS, _layout.BY_POSITION, _layout.RSIDS)
     shared = {name: _shared_uri(store, name) for name in names}
     rows = 0
     for batch in batches:
@@ -262,9 +242,6 @@ def _write_batch(store: DataStore, shared: dict[str, str], slot: int, batch: Bat
     if has.any():
         with tiledb.open(shared[_layout.RSIDS], "w", ctx=store.ctx) as array:
             array[rsnum[has]] = {"locus": locus[has]}
-    with tiledb.open(shared[_layout.VARIANTS], "w", ctx=store.ctx) as array:
-        # GWAS-VCF: ALT is the effect allele, REF the other one.
-        array[locus, rsnum] = {"ref": _cells(cols["nea"]), "alt": _cells(cols["ea"])}
 
 
 def _cells(values: np.ndarray) -> np.ndarray:
