@@ -337,6 +337,15 @@ def test_paging_with_a_cursor(backend: str, call: Caller, monkeypatch: pytest.Mo
     assert pages == whole
     status, body = post(call, "tophits", {**params, "cursor": 10_000})
     assert status == 400 and body["message"].startswith("cursor: ")
+    # The whole catalogue pages too (GET keyed by ID, POST without id).
+    monkeypatch.setattr(sys.modules["gwas_api.routes"], "PAGE_ROWS", 2)
+    status, first, headers = request(call, "GET", "gwasinfo")
+    assert status == 200 and len(first) == 2 and headers["x-next-cursor"] == "2"
+    status, rest, headers = request(call, "GET", "gwasinfo", query="cursor=2")
+    assert status == 200 and "x-next-cursor" not in headers
+    assert sorted([*first, *rest]) == sorted([REAL, SMALL, SSF])
+    status, listed, headers = request(call, "POST", "gwasinfo", {"cursor": 2})
+    assert [g["id"] for g in listed] == list(rest)
 
 
 def test_costs_are_the_documented_ones(backend: str, call: Caller) -> None:

@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from gwas_api.routes import MAX_IDS, Gwas
+from gwas_api.routes import MAX_IDS, Gwas, cursor_of, page
 from omicsgate.models.gwas import GwasInfo
 from omicsgate.settings import get_settings
 from omicsgate.web import ApiError, signing
@@ -18,24 +18,30 @@ MAX_FILE_IDS = 100
 
 
 @router.get("/gwasinfo", response_model=dict[str, GwasInfo])
-def gwasinfo_all(gwas: Gwas, caller: CurrentCaller, meter: Metered) -> dict[str, object]:
-    """Every study the caller may see, keyed by ID (OpenGWAS's GET). Costs 50."""
+def gwasinfo_all(
+    response: Response, gwas: Gwas, caller: CurrentCaller, meter: Metered, params: RequestParams
+) -> dict[str, object]:
+    """Every study the caller may see, keyed by ID (OpenGWAS's GET), paged like every
+    long answer (50,000 studies are more than a Lambda response holds). Costs 50."""
+    cursor_of(params)
     meter.charge(ALL_COST)
-    return {i: s.gwasinfo() for i, s in gwas.visible(caller).items()}
+    rows = page(params, response, [s.gwasinfo() for s in gwas.visible(caller).values()])
+    return {str(row["id"]): row for row in rows}
 
 
 @router.post("/gwasinfo", response_model=list[GwasInfo])
 def gwasinfo(
-    gwas: Gwas, caller: CurrentCaller, meter: Metered, params: RequestParams
+    response: Response, gwas: Gwas, caller: CurrentCaller, meter: Metered, params: RequestParams
 ) -> list[dict[str, object]]:
-    """The studies named by ``id`` in request order, or every visible one without ``id``.
-    Unknown studies, and studies the caller may not see, are silently left out, as
-    OpenGWAS does. Costs 1 for 1-100 IDs, else 50."""
+    """The studies named by ``id`` in request order, or every visible one without ``id``
+    (paged). Unknown studies, and studies the caller may not see, are silently left out,
+    as OpenGWAS does. Costs 1 for 1-100 IDs, else 50."""
     ids = params.ids("id", limit=MAX_IDS, required=False)
+    cursor_of(params)
     meter.charge(1 if 1 <= len(ids) <= SMALL_REQUEST else ALL_COST)
     visible = gwas.visible(caller)
     if not ids:
-        return [s.gwasinfo() for s in visible.values()]
+        return page(params, response, [s.gwasinfo() for s in visible.values()])
     return [visible[i].gwasinfo() for i in ids if i in visible]
 
 
