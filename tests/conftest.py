@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,15 @@ def build_release(
 
     use_store(data_uri, endpoint)
     build_demo_release(get_store(), release, files, progress=False, make_current=make_current)
+
+
+def built_store(uri: str, build: Callable[[str], None], endpoint: str | None = None) -> str:
+    """A store at ``uri`` (on moto when ``endpoint``) filled once by ``build``, for a
+    test module's local and S3 fixtures; the settings are reset afterwards."""
+    use_store(uri, endpoint)
+    build(uri)
+    reset_settings()
+    return uri
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ import pytest
 
 from omicsgate.localapi.devtools import reset_settings, use_store
 from omicsgate.localapi.events import LocalContext, http_api_event, response_body
-from tests.conftest import BUCKET, Caller
+from tests.conftest import BUCKET, Caller, built_store
 from tests.integration.test_gwas_ingest import SHARED_VCF, vcf_rows, write_meta, write_vcf
 from tests.tokens import user_token
 
@@ -70,20 +70,13 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def local_uri(files: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    uri = str(tmp_path_factory.mktemp("gwas-data"))
-    use_store(uri)
-    build(uri, files)
-    reset_settings()
-    return uri
+    return built_store(str(tmp_path_factory.mktemp("gwas-data")), lambda uri: build(uri, files))
 
 
 @pytest.fixture(scope="module")
 def s3_uri(files: Path, moto_endpoint: str) -> str:
     uri = f"s3://{BUCKET}/gwas-{uuid.uuid4().hex[:8]}"
-    use_store(uri, moto_endpoint)
-    build(uri, files)
-    reset_settings()
-    return uri
+    return built_store(uri, lambda uri: build(uri, files), moto_endpoint)
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -22,7 +22,7 @@ from omicsgate.ingest.demo import write_demo
 from omicsgate.ingest.demo_genotypes import demo_alleles, simulate_genotypes, write_vcf
 from omicsgate.localapi.devtools import reset_settings, use_store
 from omicsgate.localapi.events import http_api_event
-from tests.conftest import BUCKET, Caller
+from tests.conftest import BUCKET, Caller, built_store
 from tests.helpers import gtf_records, tsv_rows, vcf_sites
 from tests.integration.test_expression_api import _read_raw
 from tests.integration.test_qtl_ingest import (
@@ -221,20 +221,13 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Study:
 
 @pytest.fixture(scope="module")
 def local_uri(study: Study, tmp_path_factory: pytest.TempPathFactory) -> str:
-    uri = str(tmp_path_factory.mktemp("xqtl-data"))
-    use_store(uri)
-    ingest(study, uri)
-    reset_settings()
-    return uri
+    return built_store(str(tmp_path_factory.mktemp("xqtl-data")), lambda uri: ingest(study, uri))
 
 
 @pytest.fixture(scope="module")
 def s3_uri(study: Study, moto_endpoint: str) -> str:
     uri = f"s3://{BUCKET}/xqtl-{uuid.uuid4().hex[:8]}"
-    use_store(uri, moto_endpoint)
-    ingest(study, uri)
-    reset_settings()
-    return uri
+    return built_store(uri, lambda uri: ingest(study, uri), moto_endpoint)
 
 
 @pytest.fixture(params=["local", "s3"])

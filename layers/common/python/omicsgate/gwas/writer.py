@@ -38,8 +38,8 @@ from omicsgate.storage.writer import (
     _gzip_json,
     _remove_dir,
     _remove_file,
-    _write_file,
     create_exclusively,
+    write_atomically,
     write_json_atomically,
 )
 
@@ -379,19 +379,14 @@ def update_snapshot(store: DataStore, added: dict[str, Any], dropped: set[str]) 
         if name not in dropped
     }
     records.update(added)
-    temporary = f"{uri}.tmp-{uuid.uuid4().hex}"
-    _write_file(store, temporary, _gzip_json({"records": records}))
-    store.vfs().move_file(temporary, uri)
+    write_atomically(store, uri, _gzip_json({"records": records}))
 
 
 def list_studies(store: DataStore) -> list[Study]:
-    base = _layout.gwas_uri(store.root, _layout.STUDIES_DIR)
-    studies = []
-    for _, name in sorted(_records(store).values(), key=lambda item: item[1]):
-        record = store.read_json(_layout.join(base, name))
-        if record is not None:
-            studies.append(study_from_record(record))
-    return studies
+    """Every committed study, by ID, read as serving reads it (listing and snapshot)."""
+    from omicsgate.gwas._reader import GwasStore
+
+    return list(GwasStore(store).studies().values())
 
 
 # Genes -----------------------------------------------------------------------------------

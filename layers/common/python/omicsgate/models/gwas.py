@@ -98,16 +98,10 @@ class RsidVariant(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
 
-class PositionVariant(BaseModel):
+class PositionVariant(VariantSource):
     """POST /variants/chrpos and GET /variants/gene/{gene}: ``query`` is the request item."""
 
     query: str
-    dbSNPBuildID: str | None
-    ID: str | None
-    CHROM: str
-    POS: int
-    REF: str
-    ALT: str
 
 
 class LegacyVariant(PositionVariant):

@@ -446,11 +446,14 @@ def _remove_dir(store: DataStore, uri: str) -> None:
 
 
 def write_json_atomically(store: DataStore, uri: str, document: dict[str, Any]) -> None:
+    write_atomically(store, uri, _json(document))
+
+
+def write_atomically(store: DataStore, uri: str, data: bytes) -> None:
     """Write next to the target, then move: readers see the old or the new file, whole."""
-    vfs = store.vfs()
     temporary = f"{uri}.tmp-{uuid.uuid4().hex}"
-    _write_file(store, temporary, _json(document))
-    vfs.move_file(temporary, uri)
+    _write_file(store, temporary, data)
+    store.vfs().move_file(temporary, uri)
 
 
 def create_exclusively(store: DataStore, uri: str, data: bytes) -> bool:
