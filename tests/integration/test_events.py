@@ -37,6 +37,7 @@ GWAS_KEYS = {
     "gwasinfoAll": "ieu-a-2",
     "gwasinfoFiles": "ieu-a-2",
     "user": "user",
+    "ldMatrix": "snplist",
 }
 GWAS_ITEM_KEYS = {
     "batches": "count",
@@ -44,7 +45,10 @@ GWAS_ITEM_KEYS = {
     "variantsChrpos": "query",
     "variantsGene": "query",
     "variantsChrposGet": "_id",
+    "variantsAfl2": "AF.EUR",
+    "variantsAfl2Snplist": "AF.EUR",
 }
+GWAS_RSID_LISTS = {"ldClump", "ldReflookup"}  # lists of rsids
 
 
 def check_gwas_event(call: Caller, stem: str, event: dict) -> None:  # type: ignore[type-arg]
@@ -72,6 +76,8 @@ def check_gwas_event(call: Caller, stem: str, event: dict) -> None:  # type: ign
     assert headers["x-request-id"].startswith("example-")
     if stem in GWAS_KEYS:
         assert GWAS_KEYS[stem] in body
+    elif stem in GWAS_RSID_LISTS:
+        assert isinstance(body, list) and body and all(str(x).startswith("rs") for x in body)
     else:
         assert isinstance(body, list) and body, body
         item = body[0][0] if stem == "variantsChrposGet" else body[0]  # a list per item

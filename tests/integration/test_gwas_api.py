@@ -277,10 +277,11 @@ def test_variants(backend: str, call: Caller) -> None:
         ("associations", {"id": SECRET, "variant": "rs1"}, "id"),
         ("associations", {"id": REAL, "variant": "chr1:abc"}, "variant"),
         ("associations", {"id": REAL}, "variant"),
-        ("associations", {"id": REAL, "variant": "rs1", "proxies": 1}, "proxies"),
+        ("associations", {"id": REAL, "variant": "rs1", "proxies": 2}, "proxies"),
         ("associations", {"id": REAL, "variant": "rs1", "population": "XYZ"}, "population"),
         ("associations", {"id": REAL, "variant": [f"rs{i}" for i in range(1001)]}, "variant"),
-        ("tophits", {"id": REAL}, "clump"),
+        ("tophits", {"id": REAL}, "pop"),  # no panel in this store: clumping cannot be done
+        ("tophits", {"id": REAL, "pop": "XYZ"}, "pop"),
         ("tophits", {"id": REAL, "clump": 0, "pval": 0}, "pval"),
         ("tophits", {"id": REAL, "clump": 0, "pval": 1.5}, "pval"),
         ("tophits", {"id": REAL, "clump": 0, "pval": "x"}, "pval"),

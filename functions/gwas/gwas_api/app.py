@@ -4,6 +4,7 @@ from gwas_api.routes import (
     associations,
     batches,
     gwasinfo,
+    ld,
     phewas,
     status,
     tophits,
@@ -25,5 +26,6 @@ app = create_app(
         tophits.router,
         phewas.router,
         variants.router,
+        ld.router,
     ],
 )

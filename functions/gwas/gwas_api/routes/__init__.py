@@ -19,7 +19,17 @@ from typing import Annotated, Any
 from fastapi import Depends, Response
 
 from omicsgate.auth import Caller
-from omicsgate.gwas import GwasStore, Locus, Study, get_gwas, is_rsid, parse_chrpos
+from omicsgate.gwas import (
+    POPULATIONS,
+    GwasStore,
+    Locus,
+    Panel,
+    Study,
+    UnknownPanel,
+    get_gwas,
+    is_rsid,
+    parse_chrpos,
+)
 from omicsgate.web import ApiError
 from omicsgate.web.forms import Params
 from omicsgate.web.params import Store
@@ -29,7 +39,6 @@ MAX_VARIANTS = 1000
 MAX_CELLS = 100_000
 PAGE_ROWS = 10_000
 PAGE_BYTES = 5_000_000
-POPULATIONS = ("AFR", "AMR", "EAS", "EUR", "SAS")
 
 
 def gwas_store(store: Store) -> GwasStore:
@@ -47,6 +56,25 @@ def visible_studies(gwas: GwasStore, caller: Caller, ids: Sequence[str]) -> list
     if missing:
         raise ApiError(400, f"unknown study {missing[0]!r}", "id")
     return [visible[i] for i in ids]
+
+
+def check_population(population: str, parameter: str) -> None:
+    if population not in POPULATIONS:
+        raise ApiError(
+            400, f"unknown population {population!r}: one of {', '.join(POPULATIONS)}", parameter
+        )
+
+
+def panel_of(gwas: GwasStore, population: str, parameter: str) -> Panel:
+    """The LD reference panel of a population; 400 naming the parameter for a population
+    OpenGWAS does not have, or one whose panel is not loaded here."""
+    check_population(population, parameter)
+    try:
+        return gwas.panel(population)
+    except UnknownPanel:
+        raise ApiError(
+            400, f"no LD reference panel is loaded for {population}", parameter
+        ) from None
 
 
 def check_variants(values: Sequence[str], parameter: str) -> None:

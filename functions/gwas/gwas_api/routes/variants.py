@@ -4,7 +4,8 @@ from fastapi import APIRouter
 
 from gwas_api.routes import MAX_VARIANTS, Gwas, check_variants
 from omicsgate.gwas import Locus, is_rsid, parse_chrpos
-from omicsgate.models.gwas import LegacyVariant, PositionVariant, RsidVariant
+from omicsgate.gwas.ld import afl2_for
+from omicsgate.models.gwas import Afl2Variant, LegacyVariant, PositionVariant, RsidVariant
 from omicsgate.web import ApiError
 from omicsgate.web.forms import Params, RequestParams
 from omicsgate.web.security import CurrentCaller, Metered
@@ -112,3 +113,38 @@ def variants_chrpos_get(
         rows = gwas.variants([wide], list(gwas.visible(caller).values()))
         out.append([{"_id": row["rsid"], "query": item, **_source(row)} for row in rows])
     return out
+
+
+@router.post("/variants/afl2", response_model=list[Afl2Variant])
+def variants_afl2(gwas: Gwas, meter: Metered, params: RequestParams) -> list[dict[str, Any]]:
+    """Allele frequencies and LD scores from the LD reference panels of the SNPs named by
+    ``rsid`` and at or within ``radius`` bp of each ``chrpos`` (either or both; up to 1000
+    each): ``{rsid, chr, pos, ref, alt, AF.<POP>, L2.<POP>}`` per loaded population, ALT
+    being the panel's A1; null where a population's panel lacks the SNP. By position.
+    Costs 1."""
+    rsids = params.ids("rsid", limit=MAX_VARIANTS, required=False)
+    items = params.ids("chrpos", limit=MAX_VARIANTS, required=False)
+    if not rsids and not items:
+        raise ApiError(400, "give rsid or chrpos (or both)", "rsid")
+    bad = [r for r in rsids if not is_rsid(r)]
+    if bad:
+        raise ApiError(400, f"{bad[0]!r} is not an rsid (rs123)", "rsid")
+    if any(is_rsid(i) for i in items):
+        raise ApiError(400, "takes chr:pos or chr:start-end, not rsids", "chrpos")
+    check_variants(items, "chrpos")
+    radius = _radius(params)
+    meter.charge(COST)
+    loci = []
+    for item in items:
+        locus = parse_chrpos(item)
+        loci.append(Locus(locus.chrom, max(1, locus.start - radius), locus.end + radius))
+    return afl2_for(gwas, rsids, loci)
+
+
+@router.get("/variants/afl2/snplist", response_model=list[Afl2Variant])
+def variants_afl2_snplist(gwas: Gwas, meter: Metered) -> list[dict[str, Any]]:
+    """SNPs common (MAF >= 0.05) in every loaded panel, at most 20,000 spread evenly along
+    the genome (OpenGWAS's list for ancestry inference, ~20,000 SNPs), with their
+    ``AF.<POP>`` and ``L2.<POP>`` as ``/variants/afl2`` gives them. Costs 1."""
+    meter.charge(COST)
+    return gwas.snplist()

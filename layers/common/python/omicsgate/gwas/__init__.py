@@ -16,6 +16,9 @@ Layout under the data URI (see ``_layout``)::
     gwas/rsids/                      rsid number -> (chrom, pos)
     gwas/genes/                      gene name -> locus (the GWAS build's annotation)
     gwas/catalog.json.gz             a snapshot of the records (a cache: the records rule)
+    gwas/panels/<POP>.json           an LD reference panel's record (its arrays live in its
+                                     attempt directory; see ``panel_writer``)
+    gwas/panels/snplist.json         SNPs common in every panel, for /variants/afl2/snplist
 
 Rows of a slot no record names are invisible, so a killed ingestion shows nothing and a
 removed study disappears with its record; consolidation drops such rows for good.
@@ -24,6 +27,7 @@ removed study disappears with its record; consolidation drops such rows for good
 from omicsgate.gwas._catalog import Study
 from omicsgate.gwas._codes import (
     CHROMOSOMES,
+    POPULATIONS,
     Locus,
     chrom_code,
     chrom_name,
@@ -31,13 +35,18 @@ from omicsgate.gwas._codes import (
     parse_chrpos,
     rsid_number,
 )
+from omicsgate.gwas._panels import Panel, PanelSnps, UnknownPanel
 from omicsgate.gwas._reader import GwasStore, UnknownStudy, get_gwas, reset_gwas
 
 __all__ = [
     "CHROMOSOMES",
+    "POPULATIONS",
     "GwasStore",
     "Locus",
+    "Panel",
+    "PanelSnps",
     "Study",
+    "UnknownPanel",
     "UnknownStudy",
     "chrom_code",
     "chrom_name",

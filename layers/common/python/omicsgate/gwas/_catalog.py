@@ -24,6 +24,8 @@ class Study:
     groups: frozenset[str] = frozenset()
     info: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     files: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # Index SNPs clumped at ingestion (``omicsgate.gwas.ld.PRECLUMP``), None without a panel.
+    clumped: tuple[str, ...] | None = field(default=None, hash=False, compare=False)
 
     @property
     def trait(self) -> str:
@@ -48,7 +50,12 @@ def study_from_record(record: dict[str, Any]) -> Study:
         groups=frozenset(record.get("groups") or ()),
         info=dict(record.get("info") or {}),
         files=dict(record.get("files") or {}),
+        clumped=_clumped(record.get("clumped")),
     )
+
+
+def _clumped(entry: Any) -> tuple[str, ...] | None:
+    return tuple(entry["rsids"]) if isinstance(entry, dict) and "rsids" in entry else None
 
 
 def newest_per_id(names: list[str]) -> dict[str, tuple[int, str]]:

@@ -15,6 +15,8 @@ _CHRPOS = re.compile(r"^(?:chr)?([0-9XYMTxymt]{1,2}):([0-9]{1,10})(?:-([0-9]{1,1
 MAX_POSITION = 2**32 - 1
 HITS_MIN_LP = 5.0  # rows with p <= 1e-5 are also kept in the hits array, by study
 LOCUS_DOMAIN_END = (len(CHROMOSOMES) + 1) * 2**32 - 1
+# LD reference panels: 1000 Genomes super-populations, and OpenGWAS's "legacy" panel.
+POPULATIONS: tuple[str, ...] = ("EUR", "AFR", "AMR", "EAS", "SAS", "legacy")
 
 
 def chrom_code(name: str) -> int:

@@ -11,6 +11,7 @@ from omicsgate.auth import Caller, can_see
 from omicsgate.gwas import _layout
 from omicsgate.gwas._catalog import Study, newest_per_id, study_from_record
 from omicsgate.gwas._codes import HITS_MIN_LP, Locus, chrom_name, rsid_number, split_locus
+from omicsgate.gwas._panels import Panel, UnknownPanel, load_panels
 from omicsgate.storage import DataStore, get_store
 from omicsgate.storage._store import unavailable_on_tiledb_error
 
@@ -34,6 +35,7 @@ class GwasStore:
         self.root = _layout.gwas_uri(store.root)
         self._studies: tuple[dict[str, Study], float] | None = None
         self._shared: dict[str, tuple[tiledb.Array, float]] = {}
+        self._panels: tuple[dict[str, Panel], float] | None = None
         self._lock = threading.Lock()
 
     # Catalogue -----------------------------------------------------------------------
@@ -76,6 +78,33 @@ class GwasStore:
     def _snapshot(self) -> dict[str, Any]:
         document = self.store.read_json(_layout.gwas_uri(self.store.root, _layout.SNAPSHOT_FILE))
         return dict((document or {}).get("records") or {})
+
+    # LD reference panels -------------------------------------------------------------
+
+    def panels(self) -> dict[str, Panel]:
+        """The loaded panels by population, re-read once per TTL (a panel whose record
+        did not change keeps its handles and caches)."""
+        now = time.monotonic()
+        if self._panels and now - self._panels[1] < self.store.settings.release_ttl_seconds:
+            return self._panels[0]
+        held = self._panels[0] if self._panels else {}
+        panels = {
+            pop: held[pop] if pop in held and held[pop].base == panel.base else panel
+            for pop, panel in load_panels(self.store).items()
+        }
+        self._panels = (panels, now)
+        return panels
+
+    def panel(self, population: str) -> Panel:
+        found = self.panels().get(population)
+        if found is None:
+            raise UnknownPanel(population)
+        return found
+
+    def snplist(self) -> list[dict[str, Any]]:
+        uri = _layout.gwas_uri(self.store.root, _layout.PANELS_DIR, _layout.SNPLIST_FILE)
+        document = self.store.read_json(uri)
+        return list((document or {}).get("snps") or [])
 
     # Associations --------------------------------------------------------------------
 

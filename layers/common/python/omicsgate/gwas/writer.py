@@ -16,6 +16,7 @@ invisible; :func:`consolidate` drops them for good and merges the fragments.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import time
@@ -202,12 +203,25 @@ def add_study(
             "info": {**info, "id": study_id, "nsnp": rows},
             "files": stored_files,
         }
+        clumped = _preclumped(store, record)
+        if clumped is not None:
+            record["clumped"] = clumped
         uri = _layout.gwas_uri(store.root, _layout.STUDIES_DIR, _layout.record_name(study_id, slot))
         write_json_atomically(store, uri, record)
         leased.committed = True
     dropped = _drop_older_records(store, study_id, slot)
     update_snapshot(store, {_layout.record_name(study_id, slot): record}, dropped)
     return study_from_record(record)
+
+
+def _preclumped(store: DataStore, record: dict[str, Any]) -> dict[str, Any] | None:
+    """The study's top hits clumped at the preclumping settings, read back from the rows
+    just written (a fresh reader: a shared one may hold arrays opened before them)."""
+    from omicsgate.gwas._reader import GwasStore
+    from omicsgate.gwas.ld import PRECLUMP, preclumped_rsids
+
+    rsids = preclumped_rsids(GwasStore(store), study_from_record(record))
+    return None if rsids is None else {**dataclasses.asdict(PRECLUMP), "rsids": rsids}
 
 
 def _write_rows(store: DataStore, slot: int, batches: Iterable[Batch]) -> int:

@@ -10,6 +10,8 @@
   causal variants are listed in ``planted_gwas.tsv``. The studies are written as GWAS-VCF
   files and ingested through the normal path. Without the panel, positions and alleles are
   synthetic and variants independent.
+- The EUR LD reference panel: the real one beside the study (``eur.bed/bim/fam``, read in
+  place), or a synthetic one of the synthetic variants without ``../shared``.
 - Genes for ``/variants/gene``: a few human genes of the region, with approximate GRCh37
   coordinates (the demo has no human annotation file).
 """
@@ -227,9 +229,36 @@ def build_demo_gwas(store: DataStore, directory: str, seed: int = 7) -> list[str
     from omicsgate.gwas.writer import consolidate, write_genes
 
     studies, _ = write_demo_studies(directory, seed)
+    build_demo_panel(store, seed)  # first: studies are preclumped as they are ingested
     for study in studies:
         restricted = study.study_id == RESTRICTED_STUDY
         ingest_study(store, study, frozenset({RESTRICTED_GROUP}) if restricted else frozenset())
     write_genes(store, [(s, i, chrom_code("1"), a, b) for s, i, a, b in GENES])
     consolidate(store)
     return [study.study_id for study in studies]
+
+
+def build_demo_panel(store: DataStore, seed: int = 7) -> None:
+    """The EUR LD panel: the real 1000 Genomes one read in place when ``../shared`` is
+    there; otherwise 400 synthetic samples of the synthetic variants (independent SNPs,
+    as the synthetic studies assume)."""
+    from omicsgate.gwas.panel_writer import PanelData, write_panel
+    from omicsgate.ingest.ld_panel import ingest_panel
+
+    shared = shared_data_dir()
+    if shared is not None:
+        ingest_panel(store, "EUR", os.path.join(shared, "gwasvcf", "eur"))
+        return
+    panel = _panel(None, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed + 1)
+    dosage = rng.binomial(2, panel.frequency[:, None], (len(panel.rsid), 400)).astype(float)
+    data = PanelData(
+        chrom=np.full(len(panel.rsid), chrom_code("1"), dtype=np.uint8),
+        pos=panel.position,
+        rsid=np.asarray(panel.rsid, dtype=object),
+        a1=np.asarray(panel.a1, dtype=object),
+        a2=np.asarray(panel.a2, dtype=object),
+        dosage=dosage,
+        samples=[f"synthetic{i}" for i in range(400)],
+    )
+    write_panel(store, "EUR", data, source="synthetic")

@@ -2,6 +2,7 @@
 
 omicsgate ingest gwas --study ID --metadata JSON|TSV FILE...   add (or replace) one study
 omicsgate ingest gwas --from-dir DIR [--metadata TSV]          one study per file in DIR
+omicsgate ingest ld-panel --population POP --bfile PREFIX   (re)place one LD reference panel
 omicsgate gwas list|remove ID|consolidate
 """
 
@@ -11,6 +12,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from omicsgate.gwas import POPULATIONS
 from omicsgate.ingest.errors import InputError
 from omicsgate.storage import DataStore
 
@@ -28,6 +30,11 @@ def add_commands(
     gwas.add_argument("--from-dir", help="ingest every ID.vcf.gz / ID.tsv.gz in this directory")
     gwas.add_argument("--groups", default="", help="restrict the studies to these groups")
     gwas.set_defaults(run=lambda args: _ingest(args, store_for, groups_from))
+
+    panel = ingest_kinds.add_parser("ld-panel", help="an LD reference panel (PLINK bed/bim/fam)")
+    panel.add_argument("--population", required=True, choices=POPULATIONS)
+    panel.add_argument("--bfile", required=True, metavar="PREFIX", help="PREFIX.bed/.bim/.fam")
+    panel.set_defaults(run=lambda args: _ingest_panel(args, store_for))
 
     manage = commands.add_parser("gwas", help="list, remove or consolidate GWAS studies")
     manage.add_argument("action", choices=["list", "remove", "consolidate"])
@@ -69,6 +76,14 @@ def _ingest(args: argparse.Namespace, store_for: StoreFor, groups_from: GroupsFr
 
         consolidate(store)
         print(f"{len(studies)} studies ingested; shared arrays consolidated")
+    return 0
+
+
+def _ingest_panel(args: argparse.Namespace, store_for: StoreFor) -> int:
+    from omicsgate.ingest.ld_panel import ingest_panel
+
+    record = ingest_panel(store_for(args.data_uri), args.population, args.bfile)
+    print(f"LD panel {record['population']}: {record['snps']} SNPs x {record['samples']} samples")
     return 0
 
 

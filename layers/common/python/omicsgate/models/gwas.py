@@ -80,6 +80,40 @@ class Association(BaseModel):
     n: float | None
 
 
+class ProxiedAssociation(Association):
+    """An association record of ``/associations`` with ``proxies=1``: ``proxy`` says
+    whether it was found through an LD proxy; ``target_a1``/``proxy_a1`` (and ``_a2``)
+    are the alleles on the same haplotype. Null allele fields on direct records."""
+
+    target_snp: str | None = None
+    proxy_snp: str | None = None
+    proxy: bool | None = None
+    target_a1: str | None = None
+    target_a2: str | None = None
+    proxy_a1: str | None = None
+    proxy_a2: str | None = None
+
+
+class LdMatrix(BaseModel):
+    """POST /ld/matrix: ``rsid_A1_A2`` labels and signed r as strings (OpenGWAS's form)."""
+
+    snplist: list[str]
+    matrix: list[list[str]]
+
+
+class Afl2Variant(BaseModel):
+    """POST /variants/afl2 and GET /variants/afl2/snplist: a panel SNP (ALT = the panel's
+    A1) with ``AF.<POP>`` (ALT's frequency) and ``L2.<POP>`` (LD score) per population."""
+
+    model_config = ConfigDict(extra="allow")
+
+    rsid: str
+    chr: str
+    pos: int
+    ref: str
+    alt: str
+
+
 class VariantSource(BaseModel):
     dbSNPBuildID: str | None
     ID: str | None

@@ -38,11 +38,21 @@ class Params:
     def given(self, name: str) -> bool:
         return any(key == name for key, _ in self.items)
 
-    def ids(self, name: str, *, limit: int, required: bool = True, split: bool = True) -> list[str]:
-        """Every item of a list parameter, order kept, duplicates dropped."""
+    def ids(
+        self,
+        name: str,
+        *,
+        limit: int,
+        required: bool = True,
+        split: bool = True,
+        unique: bool = True,
+    ) -> list[str]:
+        """Every item of a list parameter, order kept, duplicates dropped (kept when
+        ``unique`` is false: a list paired with another by position)."""
         raw = self.values(name)
         parts = [p for value in raw for p in (value.split(",") if split else [value])]
-        items = list(dict.fromkeys(p.strip() for p in parts if p.strip()))
+        stripped = [p.strip() for p in parts if p.strip()]
+        items = list(dict.fromkeys(stripped)) if unique else stripped
         if not items and required:
             raise ApiError(400, "at least one value is required", name)
         if len(items) > limit:
@@ -75,6 +85,17 @@ class Params:
             interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
             raise ApiError(400, f"{text} is outside {interval}", name)
         return value
+
+    def numbers(
+        self, name: str, *, limit: int, low: float, high: float, low_open: bool = False
+    ) -> list[float]:
+        """Every item of a list of floats in [low, high] (``(low, high]`` with
+        ``low_open``), order and repeats kept."""
+        values = []
+        for text in self.ids(name, limit=limit, unique=False):
+            value = Params([(name, text)]).number(name, math.nan, low, high, low_open)
+            values.append(value)
+        return values
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         text = self.one(name)
