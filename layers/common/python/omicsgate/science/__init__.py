@@ -5,6 +5,17 @@ can be tested on its own against a reference implementation.
 """
 
 from omicsgate.science.clustering import NOT_ENOUGH_DATA, cluster_newick, upgma
+from omicsgate.science.ld import (
+    align_proxy,
+    clump,
+    complement,
+    dosage_r_matrix,
+    haplotype_r,
+    haplotype_r2,
+    haplotype_r2_matrix,
+    is_palindromic,
+    ld_scores,
+)
 from omicsgate.science.qtl import (
     BetaApproximation,
     DyneqtlStats,
@@ -23,9 +34,18 @@ __all__ = [
     "BetaApproximation",
     "DyneqtlStats",
     "NominalScan",
+    "align_proxy",
     "beta_approx_pvalue",
+    "clump",
     "cluster_newick",
+    "complement",
+    "dosage_r_matrix",
     "dyneqtl_stats",
+    "haplotype_r",
+    "haplotype_r2",
+    "haplotype_r2_matrix",
+    "is_palindromic",
+    "ld_scores",
     "log2_afc",
     "log2_afc_rows",
     "nominal_scan",
