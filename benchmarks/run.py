@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks import coldstart, expression, gwas, importtime, warm
+from benchmarks import coldstart, expression, gwas, importtime, ld, warm
 from benchmarks.env import (
     BUCKET,
     EVENTS,
@@ -278,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--counted", type=int, default=20, help="warm requests counted on S3")
     expression.add_arguments(parser)
     gwas.add_arguments(parser)
+    ld.add_arguments(parser)
     args = parser.parse_args(argv)
     setup_process_env()
     start = time.perf_counter()
@@ -292,11 +293,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     expression_results = expression.run(args)
     # GWAS: TileDB vs Parquet + DuckDB, 10^6 associations on its own moto server.
     gwas_results = gwas.run(args)
+    # LD panels: clumping, an LD matrix, associations with proxies, on its own moto server.
+    ld_results = ld.run(args)
     summary = {
         "cold_start": cold,
         "warm": warm_results,
         "expression": expression_results,
         "gwas": gwas_results,
+        "ld": ld_results,
         "elapsed_s": time.perf_counter() - start,
     }
     print(f"\nBENCH_JSON {json.dumps(rounded(summary))}")
