@@ -10,20 +10,20 @@ argmax is only good to ~1e-8 (the likelihood is flat at its maximum), hence 1e-6
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from scipy.optimize import minimize_scalar
 
 from omicsgate.ingest.plink import read_plink
 from omicsgate.science import ld
+from tests.ld_reference import brute_clump, brute_corr, brute_haplotype_r
 
 pytestmark = pytest.mark.unit
 
-PANEL = "/work/shared/data/gwasvcf/eur"
-needs_panel = pytest.mark.skipif(not os.path.exists(f"{PANEL}.bed"), reason="no EUR panel")
+# ../shared beside the checkout, read in place (CI has it; a missing panel fails, not skips).
+PANEL = str(Path(__file__).resolve().parents[3] / "shared" / "data" / "gwasvcf" / "eur")
 
 
 @pytest.fixture(scope="module")
@@ -31,92 +31,9 @@ def panel() -> Any:
     return read_plink(PANEL)
 
 
-# --- brute force references ------------------------------------------------------------------
-
-
-def genotype_table(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    both = ~np.isnan(x) & ~np.isnan(y)
-    table = np.zeros((3, 3))
-    np.add.at(table, (x[both].astype(int), y[both].astype(int)), 1)
-    return table
-
-
-def brute_haplotype_r(x: np.ndarray, y: np.ndarray) -> float:
-    table = genotype_table(x, y)
-    haplotypes = 2 * table.sum()
-    if haplotypes == 0:
-        return float("nan")
-    p_a = (2 * table[2].sum() + table[1].sum()) / haplotypes
-    p_b = (2 * table[:, 2].sum() + table[:, 1].sum()) / haplotypes
-    if p_a in (0.0, 1.0) or p_b in (0.0, 1.0):
-        return float("nan")
-
-    def minus_log_likelihood(p11: Any) -> Any:
-        """Vectorised over p11: the table's log-likelihood from its nine cell probabilities."""
-        p11 = np.atleast_1d(p11)[:, None, None]
-        p12, p21, p22 = p_a - p11, p_b - p11, 1 - p_a - p_b + p11
-        cells = np.concatenate(
-            [
-                np.concatenate([p22 * p22, 2 * p21 * p22, p21 * p21], axis=2),
-                np.concatenate([2 * p12 * p22, 2 * (p11 * p22 + p12 * p21), 2 * p11 * p21], 2),
-                np.concatenate([p12 * p12, 2 * p11 * p12, p11 * p11], axis=2),
-            ],
-            axis=1,
-        )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            terms = np.where(table > 0, table * np.log(np.maximum(cells, 0.0)), 0.0)
-        return -terms.sum(axis=(1, 2))
-
-    lo, hi = max(0.0, p_a + p_b - 1), min(p_a, p_b)
-    grid = np.linspace(lo, hi, 2001)
-    values = minus_log_likelihood(grid)
-    best = int(np.argmin(values))
-    step = grid[1] - grid[0]
-    bounds = (max(lo, grid[best] - step), min(hi, grid[best] + step))
-    refined = minimize_scalar(
-        lambda v: float(minus_log_likelihood(v)[0]),
-        bounds=bounds,
-        method="bounded",
-        options={"xatol": 1e-14},
-    )
-    p11 = refined.x if refined.fun <= values[best] else grid[best]
-    return float((p11 - p_a * p_b) / np.sqrt(p_a * (1 - p_a) * p_b * (1 - p_b)))
-
-
-def brute_corr(x: np.ndarray, y: np.ndarray) -> float:
-    both = ~np.isnan(x) & ~np.isnan(y)
-    if np.ptp(x[both]) == 0 or np.ptp(y[both]) == 0:
-        return float("nan")
-    return float(np.corrcoef(x[both], y[both])[0, 1])
-
-
-def brute_clump(chrom, pos, p, r2_matrix, p1, r2, kb, p2=None) -> list[int]:
-    """PLINK 1.9 --clump in plain loops over a precomputed r2 matrix."""
-    bound = max(p1, p1 if p2 is None else p2)
-    radius = int(kb * 1000 - 1)
-    candidates = sorted((i for i in range(len(p)) if p[i] <= p1), key=lambda i: p[i])
-    clumped, indices = set(), []
-    for i in candidates:
-        if i in clumped:
-            continue
-        indices.append(i)
-        clumped.add(i)
-        for j in range(len(p)):
-            if (
-                j not in clumped
-                and p[j] <= bound
-                and chrom[j] == chrom[i]
-                and abs(int(pos[j]) - int(pos[i])) <= radius
-                and r2_matrix[i, j] > r2
-            ):
-                clumped.add(j)
-    return indices
-
-
 # --- haplotype r2 ----------------------------------------------------------------------------
 
 
-@needs_panel
 def test_haplotype_r2_matches_maximum_likelihood_on_random_pairs(panel) -> None:
     G = panel.dosage
     rng = np.random.default_rng(7)
@@ -129,7 +46,6 @@ def test_haplotype_r2_matches_maximum_likelihood_on_random_pairs(panel) -> None:
     np.testing.assert_array_equal(np.sign(ours[clear]), np.sign(ref[clear]))
 
 
-@needs_panel
 def test_haplotype_r2_matrix_matches_maximum_likelihood_for_all_pairs(panel) -> None:
     rows = np.linspace(0, panel.dosage.shape[0] - 1, 50).astype(int)
     rows[:4] = [175, 243, 246, 410]  # very heterozygous SNPs and one with 259 missing
@@ -143,7 +59,6 @@ def test_haplotype_r2_matrix_matches_maximum_likelihood_for_all_pairs(panel) -> 
     np.testing.assert_allclose(ours[3], ld.haplotype_r2(G[3], G), rtol=0, atol=1e-15)
 
 
-@needs_panel
 def test_haplotype_and_dosage_r2_differ_by_more_than_half_on_one_pair(panel) -> None:
     i, j = panel.rsid.index("rs4520358"), panel.rsid.index("rs3131963")
     G = panel.dosage
@@ -169,7 +84,6 @@ def test_haplotype_r_sign_and_monomorphic() -> None:
 # --- dosage r --------------------------------------------------------------------------------
 
 
-@needs_panel
 def test_dosage_r_matrix_matches_corrcoef_on_pairwise_complete_samples(panel) -> None:
     rows = [410, 643, 721, 815, 849, 981, 1036, 1256, 1733, 1961]  # SNPs with missing calls
     rows += list(range(0, 2000, 50))
@@ -199,7 +113,6 @@ def clump_inputs(panel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     return chrom, pos, G, ld.haplotype_r2_matrix(G)
 
 
-@needs_panel
 @pytest.mark.parametrize(
     ("p1", "r2", "kb", "p2"),
     [
@@ -306,7 +219,6 @@ def test_align_proxy_palindromes() -> None:
 # --- LD scores -------------------------------------------------------------------------------
 
 
-@needs_panel
 def test_ld_scores_match_brute_force(panel) -> None:
     rows = np.arange(0, 2000, 8)
     G = panel.dosage[rows].copy()
