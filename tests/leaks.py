@@ -98,6 +98,19 @@ GWAS_PROBES: list[Probe] = [
     Probe("POST", "/gwas/variants/chrpos", body=f'{{"chrpos": ["{_EVERYWHERE}"]}}'),
     Probe("GET", "/gwas/variants/gene/SAMD11", "radius=100000"),
     Probe("GET", "/gwas/variants/chrpos/1:10177-1208195"),
+    Probe("POST", "/gwas/tophits", body='{"id": ["{dataset}"], "pval": 0.001, "r2": 0.01}'),
+    Probe(
+        "POST",
+        "/gwas/associations",
+        body='{"id": ["{dataset}", "ieu-a-2"], "variant": ["rs3131971", "rs12565286"]}',
+    ),
+    Probe(
+        "POST", "/gwas/ld/clump", body='{"rsid": ["rs12565286", "rs3131971"], "pval": [1e-9, 1e-3]}'
+    ),
+    Probe("POST", "/gwas/ld/matrix", body='{"rsid": ["rs12565286", "rs11804171"]}'),
+    Probe("POST", "/gwas/ld/reflookup", body='{"rsid": ["rs12565286"]}'),
+    Probe("POST", "/gwas/variants/afl2", body=f'{{"chrpos": ["{_EVERYWHERE}"]}}'),
+    Probe("GET", "/gwas/variants/afl2/snplist"),
 ]
 
 

@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
+from omicsgate.ingest.plink import read_plink
 from tests.conftest import ROOT, TEMPLATE, Caller
 from tests.integration.test_gwas_ingest import SHARED_VCF, vcf_rows
 from tests.integration.test_local_api import start_server, stop
+from tests.ld_reference import brute_haplotype_r
 from tests.tokens import user_token
 
 pytestmark = pytest.mark.integration
@@ -43,7 +45,11 @@ out = {
     "associations": query.associations(["rs12565286", "1:723819", "1:750000-800000"],
                                        ["ieu-a-2", "demo-a-1"], proxies=0),
     "tophits": query.tophits(["ieu-a-2"], pval=0.05, clump=0),
-    "tophits_clumped": query.tophits(["ieu-a-2"]),
+    "tophits_clumped": query.tophits(["ieu-a-2", "demo-a-1"]),
+    "tophits_all": query.tophits(["demo-a-1"], clump=0),
+    "tophits_reclumped": query.tophits(["demo-a-1"], r2=0.01, kb=500),
+    "associations_defaults": query.associations(["rs12565286", "rs3131971"],
+                                                ["ieu-a-2", "demo-a-1"]),
     "phewas": query.phewas(["rs12565286"], pval=1),
     "phewas_chrpos": query.phewas(["1:721290"], pval=1, batch=["ieu-a"]),
     "variants_chrpos": variants.variants_chrpos("1:721290"),
@@ -115,7 +121,20 @@ def test_ieugwaspy_works_unmodified(server: str, local_data: str, call: Caller) 
     hits = out["tophits"]
     assert [h["p"] for h in hits] == sorted(h["p"] for h in hits)
     assert len(hits) == sum(1 for r in expected.values() if r["p"] <= 0.05)
-    assert "clump" in out["tophits_clumped"]["message"]  # clumping comes with the LD panels
+    # Clumping with ieugwaspy's own defaults (preclumped) and re-clumped on the server:
+    # index SNPs are never in LD above r2 with each other, and every other top hit is in
+    # LD above r2 with a more significant index SNP within kb (brute force on the panel).
+    everything = {h["rsid"]: h for h in out["tophits_all"]}
+    preclumped = [h for h in out["tophits_clumped"] if h["id"] == "demo-a-1"]
+    for index, r2, kb in ((preclumped, 0.001, 10_000), (out["tophits_reclumped"], 0.01, 500)):
+        assert index and {h["rsid"] for h in index} <= set(everything)
+        check_clumps([h["rsid"] for h in index], everything, r2, kb)
+
+    # Associations with ieugwaspy's defaults ask for proxies: direct rows say so.
+    rows = out["associations_defaults"]
+    assert rows and all("proxy" in r for r in rows)
+    direct = {(r["id"], r["rsid"]) for r in rows if not r["proxy"]}
+    assert ("ieu-a-2", "rs12565286") in direct and ("demo-a-1", "rs3131971") in direct
 
     phewas = out["phewas"]
     assert [r["id"] for r in phewas] == sorted(r["id"] for r in phewas)
@@ -124,3 +143,23 @@ def test_ieugwaspy_works_unmodified(server: str, local_data: str, call: Caller) 
     assert out["phewas_chrpos"][0]["rsid"] == "rs12565286"
     assert out["variants_chrpos"] == "rs12565286"
     assert out["variants_to_rsid"] == ["rs11804171", "rs123"]
+
+
+def check_clumps(index: list[str], hits: dict[str, dict], r2: float, kb: float) -> None:  # type: ignore[type-arg]
+    panel = read_plink(str(SHARED_VCF.parent / "eur"))
+    row = {rsid: i for i, rsid in enumerate(panel.rsid)}
+
+    def ld(a: str, b: str) -> float:
+        return brute_haplotype_r(panel.dosage[row[a]], panel.dosage[row[b]]) ** 2
+
+    def near(a: str, b: str) -> bool:
+        return abs(hits[a]["position"] - hits[b]["position"]) <= kb * 1000 - 1
+
+    for i, a in enumerate(index):
+        assert all(not (near(a, b) and ld(a, b) > r2) for b in index[i + 1 :]), a
+    for rsid, hit in hits.items():
+        if rsid in index or rsid not in row or hit["p"] > 5e-8:
+            continue
+        assert any(
+            near(rsid, a) and hits[a]["p"] <= hit["p"] and ld(rsid, a) > r2 for a in index
+        ), rsid
