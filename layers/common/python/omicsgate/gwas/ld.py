@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from omicsgate.gwas._reader import GwasStore
 
 
-
 @dataclass(frozen=True)
 class ClumpSettings:
     population: str
