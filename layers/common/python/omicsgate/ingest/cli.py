@@ -238,11 +238,16 @@ def _cmd_demo_release(args: argparse.Namespace) -> int:
 
 
 def build_demo_gwas_once(store: DataStore) -> None:
-    """The demo GWAS studies, unless the store has studies already."""
+    """The demo GWAS studies, unless the store has studies already (then the demo LD
+    panel, unless the store has a panel)."""
+    from omicsgate.gwas._panels import load_panels
     from omicsgate.gwas.writer import list_studies
-    from omicsgate.ingest.demo_gwas import build_demo_gwas
+    from omicsgate.ingest.demo_gwas import build_demo_gwas, build_demo_panel
 
     if list_studies(store):
+        if not load_panels(store):  # a store built before the panels existed
+            print(f"adding the demo LD panel to {store.root} ...")
+            build_demo_panel(store)
         return
     with tempfile.TemporaryDirectory() as directory:
         print(f"building the demo GWAS studies in {store.root} ...")
