@@ -22,6 +22,9 @@ def test_event_replays_to_a_json_200(backend: str, call: Caller, path) -> None: 
     if path.parent.name == "gwas":
         check_gwas_event(call, path.stem, event)
         return
+    if path.parent.name == "rnaget":
+        check_rnaget_event(call, path.stem, event)
+        return
     status, body, headers = call.event(event)
     assert status == 200, body
     assert headers["x-request-id"].startswith("example-")
@@ -82,3 +85,17 @@ def check_gwas_event(call: Caller, stem: str, event: dict) -> None:  # type: ign
         assert isinstance(body, list) and body, body
         item = body[0][0] if stem == "variantsChrposGet" else body[0]  # a list per item
         assert GWAS_ITEM_KEYS.get(stem, "id") in item
+
+
+def check_rnaget_event(call: Caller, stem: str, event: dict) -> None:  # type: ignore[type-arg]
+    """RNAget answers bare objects and lists (no top-level key named after the route)."""
+    status, body, headers = call.event(event)
+    assert status == 200, body
+    assert headers["x-request-id"].startswith("example-")
+    if stem == "serviceInfo":
+        assert body["type"]["artifact"] == "rnaget" and "supported" in body
+    elif stem in ("project", "study"):
+        assert body["id"] == event["rawPath"].rsplit("/", 1)[-1]
+    else:
+        assert isinstance(body, list) and body, body
+        assert all(("filter" if stem.endswith("Filters") else "id") in item for item in body)

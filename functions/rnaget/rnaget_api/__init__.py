@@ -1,0 +1,1 @@
+"""GA4GH RNAget 1.2 under /rnaget: service-info, projects and studies."""
