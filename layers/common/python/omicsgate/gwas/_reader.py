@@ -136,13 +136,12 @@ class GwasStore:
         self, loci: Sequence[Locus], slots: list[int] | None, min_lp: float | None
     ) -> dict[str, np.ndarray]:
         """One query: the loci as ranges of the locus key, the slots as points."""
-        import numpy as np
 
         ranges: list[Any] = [_merged(locus.key_range for locus in loci)]
         ranges.append(sorted({(s, s) for s in slots}) if slots is not None else slice(None))
         columns = _decoded(self._read_ranges(_layout.BY_POSITION, ranges, min_lp))
         if any(locus.rsid for locus in loci):
-            keep = np.array([_kept(c, p, r, loci) for c, p, r in _triples(columns)], dtype=bool)
+            keep = _kept(columns, loci)
             columns = {k: v[keep] for k, v in columns.items()}
         return columns
 
@@ -301,16 +300,24 @@ def _decoded(result: dict[str, Any]) -> dict[str, np.ndarray]:
     return columns
 
 
-def _triples(columns: dict[str, np.ndarray]) -> Iterable[tuple[int, int, str]]:
-    return zip(columns["chrom"], columns["pos"], columns["rsid"], strict=True)
+def _kept(columns: dict[str, np.ndarray], loci: Sequence[Locus]) -> np.ndarray:
+    """Rows matching a locus by place, and by rsid when the locus names one. Point loci
+    with an rsid (how rsids are located) are matched by a set lookup, places by masks:
+    a proxy lookup asks for thousands of loci."""
+    import numpy as np
 
-
-def _kept(chrom: int, pos: int, rsid: str, loci: Sequence[Locus]) -> bool:
-    """A row matches a locus by place, and by rsid when the locus names one."""
-    return any(
-        x.chrom == chrom and x.start <= pos <= x.end and (not x.rsid or x.rsid == rsid)
-        for x in loci
-    )
+    chrom, pos, rsid = columns["chrom"], columns["pos"], columns["rsid"]
+    named = {(x.chrom, x.start, x.rsid) for x in loci if x.rsid and x.start == x.end}
+    keep = np.zeros(len(pos), dtype=bool)
+    if named:
+        triples = zip(chrom.tolist(), pos.tolist(), rsid.tolist(), strict=True)
+        keep |= np.fromiter((t in named for t in triples), dtype=bool, count=len(pos))
+    for x in loci:
+        if x.rsid and x.start == x.end:
+            continue
+        place = (chrom == x.chrom) & (pos >= x.start) & (pos <= x.end)
+        keep |= place & (rsid == x.rsid) if x.rsid else place
+    return keep
 
 
 def _records(columns: dict[str, np.ndarray], studies: Sequence[Study], order: str) -> list[dict]:
