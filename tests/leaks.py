@@ -66,6 +66,15 @@ PROBES: list[Probe] = [
         "datasetId={dataset}",
         '[{"geneId": "Eno1", "variantId": "chr1:1583934", "tissueSiteDetailId": "IL"}]',
     ),
+    # RNAget: a release with expression is a project, each tissue a study.
+    Probe("GET", "/rnaget/projects"),
+    Probe("GET", "/rnaget/projects/{dataset}"),
+    Probe("GET", "/rnaget/projects", "name={dataset}"),
+    Probe("GET", "/rnaget/projects/filters"),
+    Probe("GET", "/rnaget/studies"),
+    Probe("GET", "/rnaget/studies", "parentProjectID={dataset}"),
+    Probe("GET", "/rnaget/studies/{dataset}:IL"),
+    Probe("GET", "/rnaget/studies/filters"),
 ]
 
 

@@ -70,6 +70,22 @@ def test_members_see_the_restricted_release(
     assert status == 200 and [g["geneId"] for g in body["gene"]] == [gene]
 
 
+def test_members_see_the_restricted_rnaget_project(
+    restricted_release: list[str], local: str, call: Caller
+) -> None:
+    """The RNAget probes can see something: a member gets the project and its studies."""
+    from omicsgate.localapi.events import http_api_event
+
+    headers = {"authorization": f"Bearer {user_token('anna', {'cohort-a'})}"}
+    status, body, _ = call.event(
+        http_api_event("GET", f"/rnaget/projects/{RESTRICTED}", headers=headers)
+    )
+    assert status == 200 and body["description"] == DESCRIPTION
+    query = f"parentProjectID={RESTRICTED}"
+    status, body, _ = call.event(http_api_event("GET", "/rnaget/studies", query, headers=headers))
+    assert status == 200 and f"{RESTRICTED}:IL" in {s["id"] for s in body}
+
+
 def test_a_restricted_release_cannot_become_current(
     restricted_release: list[str], local: str
 ) -> None:

@@ -12,6 +12,7 @@ omicsgate ingest qtl --release ID --cis TISSUE=PATH [--independent MODALITY:TISS
 omicsgate ingest gwas --study ID --metadata JSON|TSV FILE...   add or replace a GWAS study
 omicsgate ingest gwas --from-dir DIR [--metadata TSV]          one study per file
 omicsgate gwas list|remove ID|consolidate
+omicsgate ingest rnaget-compliance DIR    host the RNAget compliance suite's objects
 omicsgate releases publish ID [--current]   check the draft and publish it
 omicsgate releases current [ID]             show (or switch) the current release
 omicsgate releases list|prune
@@ -220,10 +221,32 @@ def _cmd_demo_files(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ingest_rnaget_compliance(args: argparse.Namespace) -> int:
+    from omicsgate.ingest.rnaget import ingest_compliance
+
+    store = _store(args.data_uri)
+    ids = ingest_compliance(store, args.directory)
+    print(f"RNAget objects hosted in {store.root}: {', '.join(ids)}")
+    return 0
+
+
+def build_rnaget_compliance_once(store: DataStore) -> None:
+    """The compliance suite's objects, read in place from ../shared when it is there (or
+    $OMICSGATE_RNAGET_COMPLIANCE_DIR), unless the store has them already."""
+    from omicsgate.ingest.rnaget import default_compliance_dir, has_compliance, ingest_compliance
+
+    directory = default_compliance_dir()
+    if directory is None or has_compliance(store):
+        return
+    ids = ingest_compliance(store, directory)
+    print(f"RNAget compliance objects from {directory}: {', '.join(ids)}")
+
+
 def _cmd_demo_release(args: argparse.Namespace) -> int:
     """Build the demo release and the demo GWAS studies once; later runs reuse them."""
     store = _store(args.data_uri)
     build_demo_gwas_once(store)
+    build_rnaget_compliance_once(store)
     try:
         print(f"current release: {store.current_release()} at {store.root}")
         return 0
@@ -473,6 +496,12 @@ def _parser() -> argparse.ArgumentParser:
     for kind in (reference, expression, genotypes, qtl):
         kind.set_defaults(run=_cmd_ingest)
     gwas_cli.add_commands(commands, kinds, _store, _groups)
+    compliance = kinds.add_parser(
+        "rnaget-compliance",
+        help="the RNAget compliance suite's project and study, under the IDs it expects",
+    )
+    compliance.add_argument("directory", help="e.g. ../shared/data/rnaget-compliance")
+    compliance.set_defaults(run=_cmd_ingest_rnaget_compliance)
 
     demo = commands.add_parser("demo", help="the synthetic demo data")
     demo_kinds = demo.add_subparsers(dest="kind", required=True)

@@ -229,13 +229,18 @@ def _values(obj: Obj, name: str) -> list[str]:
 
 
 def filters(objects: list[Obj], known: Mapping[str, tuple[str, str]]) -> list[Obj]:
-    """Each filter with the distinct values of the objects given (the caller's), sorted."""
-    return [
-        {
-            "filter": name,
-            "fieldType": field_type,
-            "description": description,
-            "values": sorted({v for o in objects for v in _values(o, name)}),
-        }
-        for name, (field_type, description) in known.items()
-    ]
+    """Each filter with the distinct values of the objects given (the caller's), sorted; a
+    filter no object has a value for is left out (searching with it finds nothing)."""
+    listed = []
+    for name, (field_type, description) in known.items():
+        values = sorted({v for o in objects for v in _values(o, name)})
+        if values:
+            listed.append(
+                {
+                    "filter": name,
+                    "fieldType": field_type,
+                    "description": description,
+                    "values": values,
+                }
+            )
+    return listed
