@@ -12,11 +12,13 @@ SAM := $(SAM_VENV)/bin/sam
 SAM_PATH := $(dir $(PYTHON)):$(PATH)
 # The real OpenGWAS client (tests/integration/test_ieugwaspy.py), in a venv of its own.
 IEUGWASPY_VENV := .venv-ieugwaspy
+# The official RNAget compliance suite (tests/integration/test_rnaget_compliance.py), likewise.
+RNAGET_COMPLIANCE_VENV := .venv-rnaget-compliance
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install serve data test test-unit lint typecheck validate build bench scale scale-gwas clean ieugwaspy
+.PHONY: help install serve data test test-unit lint typecheck validate build bench scale scale-gwas clean ieugwaspy rnaget-compliance
 
 help:
 	@echo "make serve   local API on http://127.0.0.1:$(PORT) (builds the demo release once)"
@@ -44,9 +46,18 @@ $(IEUGWASPY_VENV)/.installed:
 	$(IEUGWASPY_VENV)/bin/pip install -q ieugwaspy==1.0.6
 	touch $@
 
+# ga4gh-rnaget-compliance 1.0.0 needs loompy (numba, llvmlite, scipy: ~300 MB) and writes
+# temporary schemas into its own package directory: a writable venv of its own, pinned.
+$(RNAGET_COMPLIANCE_VENV)/.installed: requirements-rnaget-compliance.txt
+	$(PYTHON) -m venv $(RNAGET_COMPLIANCE_VENV)
+	$(RNAGET_COMPLIANCE_VENV)/bin/pip install -q -r requirements-rnaget-compliance.txt
+	touch $@
+
 install: $(BIN)/.installed
 
 ieugwaspy: $(IEUGWASPY_VENV)/.installed
+
+rnaget-compliance: $(RNAGET_COMPLIANCE_VENV)/.installed
 
 data: install
 	$(BIN)/omicsgate demo release
@@ -57,7 +68,7 @@ serve: data
 	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:$(PORT)/gwas/user"
 	$(BIN)/python -m omicsgate.localapi.server --template infra/template.yaml --port $(PORT)
 
-test: install $(SAM_VENV)/.installed $(IEUGWASPY_VENV)/.installed
+test: install $(SAM_VENV)/.installed $(IEUGWASPY_VENV)/.installed $(RNAGET_COMPLIANCE_VENV)/.installed
 	$(BIN)/ruff check layers functions tests benchmarks infra
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/mypy $(TYPED)
