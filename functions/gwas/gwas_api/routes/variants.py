@@ -19,6 +19,12 @@ def _radius(params: Params) -> int:
     return params.integer("radius", 0, 0, MAX_RADIUS)
 
 
+def _widened(item: str, radius: int) -> Locus:
+    """A chr:pos or chr:start-end item (already checked), ``radius`` bp either side."""
+    locus = parse_chrpos(item)
+    return Locus(locus.chrom, max(1, locus.start - radius), locus.end + radius)
+
+
 def _source(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "dbSNPBuildID": None,
@@ -65,9 +71,7 @@ def variants_chrpos(
     meter.charge(COST)
     out: list[dict[str, Any]] = []
     for item in items:
-        locus = parse_chrpos(item)
-        wide = Locus(locus.chrom, max(1, locus.start - radius), locus.end + radius)
-        rows = gwas.variants([wide], list(gwas.visible(caller).values()))
+        rows = gwas.variants([_widened(item, radius)], list(gwas.visible(caller).values()))
         out += [{"query": item, **_source(row)} for row in rows]
     return out
 
@@ -108,9 +112,7 @@ def variants_chrpos_get(
     meter.charge(COST)
     out: list[list[dict[str, Any]]] = []
     for item in items:
-        locus = parse_chrpos(item)
-        wide = Locus(locus.chrom, max(1, locus.start - radius), locus.end + radius)
-        rows = gwas.variants([wide], list(gwas.visible(caller).values()))
+        rows = gwas.variants([_widened(item, radius)], list(gwas.visible(caller).values()))
         out.append([{"_id": row["rsid"], "query": item, **_source(row)} for row in rows])
     return out
 
@@ -134,11 +136,7 @@ def variants_afl2(gwas: Gwas, meter: Metered, params: RequestParams) -> list[dic
     check_variants(items, "chrpos")
     radius = _radius(params)
     meter.charge(COST)
-    loci = []
-    for item in items:
-        locus = parse_chrpos(item)
-        loci.append(Locus(locus.chrom, max(1, locus.start - radius), locus.end + radius))
-    return afl2_for(gwas, rsids, loci)
+    return afl2_for(gwas, rsids, [_widened(item, radius) for item in items])
 
 
 @router.get("/variants/afl2/snplist", response_model=list[Afl2Variant])

@@ -1,7 +1,11 @@
 """One router per RNAget resource, all under /rnaget."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from fastapi import Request
 
+from omicsgate.rnaget import catalog
 from omicsgate.rnaget.catalog import UnknownFilter
 from omicsgate.web import ApiError
 
@@ -21,3 +25,11 @@ def filter_params(request: Request) -> dict[str, str]:
 
 def unknown_filter(error: UnknownFilter) -> ApiError:
     return ApiError(400, str(error), error.name)
+
+
+def searched(request: Request, objects: Any, known: Mapping[str, tuple[str, str]]) -> Any:
+    """The objects matching every filter of the request's query; 400 naming an unknown one."""
+    try:
+        return catalog.search(objects, filter_params(request), known)
+    except UnknownFilter as error:
+        raise unknown_filter(error) from error

@@ -7,7 +7,7 @@ from omicsgate.rnaget import catalog
 from omicsgate.web import ApiError
 from omicsgate.web.params import Store
 from omicsgate.web.security import CurrentCaller, Metered
-from rnaget_api.routes import NOT_FOUND, PREFIX, filter_params, unknown_filter
+from rnaget_api.routes import NOT_FOUND, PREFIX, searched
 
 router = APIRouter(prefix=PREFIX, tags=["projects"])
 
@@ -22,11 +22,7 @@ def search_projects(
 ) -> list[dict[str, object]]:
     """The projects the caller may see that match every filter given (``version`` and the
     names ``/projects/filters`` lists); ``[]`` when none does."""
-    filters = filter_params(request)
-    try:
-        found = catalog.search(catalog.projects(store, caller), filters, catalog.PROJECT_FILTERS)
-    except catalog.UnknownFilter as error:
-        raise unknown_filter(error) from error
+    found = searched(request, catalog.projects(store, caller), catalog.PROJECT_FILTERS)
     meter.charge()
     return found
 

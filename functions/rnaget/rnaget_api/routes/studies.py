@@ -7,7 +7,7 @@ from omicsgate.rnaget import catalog
 from omicsgate.web import ApiError
 from omicsgate.web.params import Store
 from omicsgate.web.security import CurrentCaller, Metered
-from rnaget_api.routes import NOT_FOUND, PREFIX, filter_params, unknown_filter
+from rnaget_api.routes import NOT_FOUND, PREFIX, searched
 
 router = APIRouter(prefix=PREFIX, tags=["studies"])
 
@@ -22,11 +22,7 @@ def search_studies(
 ) -> list[dict[str, object]]:
     """The studies the caller may see that match every filter given (``version`` and the
     names ``/studies/filters`` lists); ``[]`` when none does."""
-    filters = filter_params(request)
-    try:
-        found = catalog.search(catalog.studies(store, caller), filters, catalog.STUDY_FILTERS)
-    except catalog.UnknownFilter as error:
-        raise unknown_filter(error) from error
+    found = searched(request, catalog.studies(store, caller), catalog.STUDY_FILTERS)
     meter.charge()
     return found
 

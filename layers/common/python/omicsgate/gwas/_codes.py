@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,3 +96,15 @@ def parse_chrpos(text: str) -> Locus:
 
 def is_rsid(text: str) -> bool:
     return rsid_number(text) is not None
+
+
+def merged_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Closed integer ranges sorted, overlapping or adjacent ones merged (TileDB reads
+    overlapping ranges twice)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

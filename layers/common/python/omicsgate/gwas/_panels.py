@@ -8,7 +8,13 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from omicsgate.gwas import _layout
-from omicsgate.gwas._codes import POPULATIONS, chrom_name, rsid_number, split_locus
+from omicsgate.gwas._codes import (
+    POPULATIONS,
+    chrom_name,
+    merged_ranges,
+    rsid_number,
+    split_locus,
+)
 from omicsgate.storage import DataStore
 from omicsgate.storage._store import unavailable_on_tiledb_error
 
@@ -123,7 +129,7 @@ class Panel:
                 np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
             )
             return snps.take(rows.astype(np.int64))
-        found = self._read(_layout.PANEL_POSITIONS, _merged(key_ranges))
+        found = self._read(_layout.PANEL_POSITIONS, merged_ranges(key_ranges))
         return self._snps_at(_ranges(np.asarray(found["index"])))
 
     # Genotypes -----------------------------------------------------------------------
@@ -197,16 +203,6 @@ def _ranges(index: np.ndarray) -> list[tuple[int, int]]:
     starts = np.concatenate([[index[0]], index[breaks + 1]])
     ends = np.concatenate([index[breaks], [index[-1]]])
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
-
-
-def _merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(ranges):
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def load_panels(store: DataStore) -> dict[str, Panel]:

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from omicsgate.auth import Caller, can_see
 from omicsgate.gwas import _layout
 from omicsgate.gwas._catalog import Study, newest_per_id, study_from_record
-from omicsgate.gwas._codes import HITS_MIN_LP, Locus, chrom_name, rsid_number, split_locus
+from omicsgate.gwas._codes import (
+    HITS_MIN_LP,
+    Locus,
+    chrom_name,
+    merged_ranges,
+    rsid_number,
+    split_locus,
+)
 from omicsgate.gwas._panels import Panel, UnknownPanel, load_panels
 from omicsgate.storage import DataStore, get_store
 from omicsgate.storage._store import unavailable_on_tiledb_error
@@ -137,7 +144,7 @@ class GwasStore:
     ) -> dict[str, np.ndarray]:
         """One query: the loci as ranges of the locus key, the slots as points."""
 
-        ranges: list[Any] = [_merged(locus.key_range for locus in loci)]
+        ranges: list[Any] = [merged_ranges(locus.key_range for locus in loci)]
         ranges.append(sorted({(s, s) for s in slots}) if slots is not None else slice(None))
         columns = _decoded(self._read_ranges(_layout.BY_POSITION, ranges, min_lp))
         if any(locus.rsid for locus in loci):
@@ -278,17 +285,6 @@ def _lp(max_p: float) -> float:
     import math
 
     return -math.log10(max_p)
-
-
-def _merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted ranges with overlaps merged (TileDB reads overlapping ranges twice)."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(ranges):
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def _decoded(result: dict[str, Any]) -> dict[str, np.ndarray]:
