@@ -13,6 +13,8 @@ omicsgate ingest gwas --study ID --metadata JSON|TSV FILE...   add or replace a 
 omicsgate ingest gwas --from-dir DIR [--metadata TSV]          one study per file
 omicsgate gwas list|remove ID|consolidate
 omicsgate ingest rnaget-compliance DIR    host the RNAget compliance suite's objects
+omicsgate ingest continuous --id ID --study STUDY [--units U]
+                     (--bigwig NAME=FILE ... | --bedgraph NAME=FILE ... | --loom FILE)
 omicsgate releases publish ID [--current]   check the draft and publish it
 omicsgate releases current [ID]             show (or switch) the current release
 omicsgate releases list|prune
@@ -227,6 +229,23 @@ def _cmd_ingest_rnaget_compliance(args: argparse.Namespace) -> int:
     store = _store(args.data_uri)
     ids = ingest_compliance(store, args.directory)
     print(f"RNAget objects hosted in {store.root}: {', '.join(ids)}")
+    return 0
+
+
+def _cmd_ingest_continuous(args: argparse.Namespace) -> int:
+    from omicsgate.ingest import continuous
+
+    if args.loom:
+        source, what = continuous.loom_source(args.loom), args.loom
+    elif args.bigwig:
+        source, what = continuous.bigwig_source(args.bigwig), ", ".join(args.bigwig)
+    else:
+        source, what = continuous.bedgraph_source(args.bedgraph), ", ".join(args.bedgraph)
+    store = _store(args.data_uri)
+    meta = continuous.Meta(args.id, args.study, args.units, source=what)
+    record = continuous.write_continuous(store, meta, source)
+    chromosomes = ", ".join(record["chromosomes"])
+    print(f"continuous {args.id}: {len(record['tracks'])} tracks on {chromosomes} in {store.root}")
     return 0
 
 
@@ -502,6 +521,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     compliance.add_argument("directory", help="e.g. ../shared/data/rnaget-compliance")
     compliance.set_defaults(run=_cmd_ingest_rnaget_compliance)
+    signal = kinds.add_parser(
+        "continuous", help="RNAget continuous signal (bigWig, bedGraph or loom) of a study"
+    )
+    signal.add_argument("--id", required=True, help="the continuous matrix's ID")
+    signal.add_argument("--study", required=True, help="the RNAget study it belongs to")
+    signal.add_argument("--units", default="", help="units of the values (e.g. count)")
+    sources = signal.add_mutually_exclusive_group(required=True)
+    sources.add_argument("--bigwig", action="append", metavar="NAME=FILE", help="one per track")
+    sources.add_argument("--bedgraph", action="append", metavar="NAME=FILE", help="one per track")
+    sources.add_argument("--loom", help="tracks x positions (row attr tracks, col attr position)")
+    signal.set_defaults(run=_cmd_ingest_continuous)
 
     demo = commands.add_parser("demo", help="the synthetic demo data")
     demo_kinds = demo.add_subparsers(dest="kind", required=True)

@@ -4,8 +4,11 @@ DIR is the directory of the official compliance suite's test objects (in this pr
 checkout: ``../shared/data/rnaget-compliance``), read in place. Its ``project.json`` and
 ``study.json`` go into the hosted catalog (``rnaget/catalog.json`` under the data URI,
 see :mod:`omicsgate.rnaget.catalog`), under the IDs they carry, which are the IDs the suite
-hard-codes, tagged ``RNAgetCompliance`` as the suite searches them. Ingesting again
-replaces the objects of the same IDs and keeps the others.
+hard-codes, tagged ``RNAgetCompliance`` as the suite searches them. Its
+``continuous.loom`` (4 tracks x 301 positions) becomes the continuous matrix
+:data:`COMPLIANCE_CONTINUOUS` of that study, in TileDB like any other
+(:mod:`omicsgate.ingest.continuous`). Ingesting again replaces the objects of the same IDs
+and keeps the others.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from omicsgate.storage.writer import write_json_atomically
 COMPLIANCE_TAG = "RNAgetCompliance"
 COMPLIANCE_PROJECT = "9c0eba51095d3939437e220db196e27b"
 COMPLIANCE_STUDY = "f3ba0b59bed0fa2f1030e7cb508324d1"
+COMPLIANCE_CONTINUOUS = "5e22e009f41fc53cbea094a41de8798f"
+COMPLIANCE_CONTINUOUS_UNITS = "count"  # as the suite's continuous_ticket.json says
 # Where ``make serve`` finds the suite's objects: $OMICSGATE_RNAGET_COMPLIANCE_DIR, or the
 # shared reference checkout beside the project.
 COMPLIANCE_DIR_ENV = "OMICSGATE_RNAGET_COMPLIANCE_DIR"
@@ -90,9 +95,27 @@ def ingest_compliance(store: DataStore, directory: str | Path) -> list[str]:
         vfs.create_dir(directory_uri)
     write_json_atomically(store, uri, updated)
     catalog.forget_hosted()
-    return [project["id"], study["id"]]
+    return [project["id"], study["id"], *_compliance_continuous(store, directory, study["id"])]
+
+
+def _compliance_continuous(store: DataStore, directory: Path, study: str) -> list[str]:
+    from omicsgate.ingest import continuous
+
+    loom = directory / "continuous.loom"
+    if not loom.is_file():
+        return []
+    meta = continuous.Meta(
+        COMPLIANCE_CONTINUOUS, study, COMPLIANCE_CONTINUOUS_UNITS, source=str(loom)
+    )
+    continuous.write_continuous(store, meta, continuous.loom_source(str(loom)))
+    return [COMPLIANCE_CONTINUOUS]
 
 
 def has_compliance(store: DataStore) -> bool:
+    """The suite's project and continuous matrix are hosted (a store built before the
+    continuous part existed gets it at the next ``make serve``)."""
+    from omicsgate.rnaget.continuous import record_uri
+
     document = store.read_json(catalog.catalog_uri(store.root)) or {}
-    return any(p.get("id") == COMPLIANCE_PROJECT for p in document.get("projects") or [])
+    hosted = any(p.get("id") == COMPLIANCE_PROJECT for p in document.get("projects") or [])
+    return hosted and store.read_json(record_uri(store.root, COMPLIANCE_CONTINUOUS)) is not None
