@@ -54,13 +54,6 @@ def file_name(study_id: str, kind: str, uri: str) -> str:
     return f"{study_id}.{kind}"
 
 
-def _base_url(request: Request) -> str:
-    host = request.headers.get("host") or "127.0.0.1"
-    # API Gateway sets X-Forwarded-Proto (https); the local API serves plain http.
-    scheme = request.headers.get("x-forwarded-proto") or "http"
-    return f"{scheme}://{host}"
-
-
 @router.post("/gwasinfo/files", response_model=dict[str, list[str]])
 def gwasinfo_files(
     request: Request, gwas: Gwas, caller: CurrentCaller, meter: Metered, params: RequestParams
@@ -83,7 +76,11 @@ def gwasinfo_files(
                 urls.append(signing.presigned_s3_url(settings, uri))
             else:
                 name = file_name(study.id, kind, uri)
-                urls.append(signing.api_file_url(settings, _base_url(request), study.id, name))
+                urls.append(
+                    signing.api_file_url(
+                        settings, signing.request_base_url(request.headers), study.id, name
+                    )
+                )
         result[study.id] = urls
     return result
 

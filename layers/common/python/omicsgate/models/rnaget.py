@@ -66,3 +66,18 @@ class Filter(BaseModel):
     fieldType: str
     description: str
     values: list[str]
+
+
+class Ticket(BaseModel):
+    """Where to download a matrix: ``url`` (the capability: no token needed), and what
+    the file holds. ``headers`` are sent verbatim with the download when present."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    units: str
+    version: str | None = None
+    fileType: str | None = None
+    studyID: str | None = None
+    headers: dict[str, str] | None = None
+    md5: str | None = None

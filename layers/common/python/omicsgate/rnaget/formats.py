@@ -58,6 +58,28 @@ class Matrix:
         return int(rows), int(columns)
 
 
+@dataclass(frozen=True)
+class TsvLayout:
+    """What a TSV file adds to a matrix: comment lines, the row attributes written as the
+    first columns (in this order), and one header label per column."""
+
+    comments: tuple[str, ...]
+    row_columns: tuple[str, ...]
+    column_labels: tuple[str, ...]
+
+
+def file_chunks(matrix: Matrix, file_format: str, layout: TsvLayout) -> Iterator[bytes]:
+    """The file of a format in FORMATS, in chunks (one chunk for the HDF5 formats)."""
+    if file_format == TSV:
+        yield from tsv_chunks(matrix, layout.comments, layout.row_columns, layout.column_labels)
+    elif file_format == LOOM:
+        yield loom_bytes(matrix)
+    elif file_format == H5AD:
+        yield h5ad_bytes(matrix)
+    else:
+        raise ValueError(f"unknown format {file_format!r}; known: {', '.join(FORMATS)}")
+
+
 def tsv_chunks(
     matrix: Matrix,
     comments: Sequence[str],

@@ -1,13 +1,15 @@
-"""Download URLs for a study's files: presigned S3 URLs, or URLs the API itself serves.
+"""Download URLs for files: presigned S3 URLs, or URLs the API itself serves.
 
 - A file on S3 (``s3://bucket/key``) gets a presigned ``GetObject`` URL (boto3, the
   store's endpoint and region), valid :data:`URL_LIFETIME_SECONDS` as OpenGWAS's are.
 - Any other file (a local store, a GWAS-VCF read in place) gets a URL of the API's own
-  download route, ``/gwas/files/{id}/{name}?expires=...&signature=...``: the signature is
-  HMAC-SHA256 of (id, name, expires), so the URL is the authorisation, as a presigned one
-  is. The key is ``OMICSGATE_FILE_URL_KEY`` when set (hex or any text), otherwise 32
-  random bytes made on first use in the auth directory (``.auth/file-urls.key``, mode
-  0600), beside the local token signing key; deleting it invalidates every URL given.
+  download route with ``?expires=...&signature=...``: the signature is HMAC-SHA256 of the
+  parts that name the file and the expiry, so the URL is the authorisation, as a presigned
+  one is. GWAS signs (study ID, file name) for ``/gwas/files/{id}/{name}``; RNAget signs
+  the route path of a ticket file (one part, so the two never sign the same message).
+  The key is ``OMICSGATE_FILE_URL_KEY`` when set (hex or any text), otherwise 32 random bytes
+  made on first use in the auth directory (``.auth/file-urls.key``, mode 0600), beside the
+  local token signing key; deleting it invalidates every URL given.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import hmac
 import os
 import secrets
 import time
+from collections.abc import Mapping, Sequence
 from urllib.parse import quote, urlencode
 
 from omicsgate.settings import Settings
@@ -46,42 +49,61 @@ def _key(settings: Settings) -> bytes:
     return key
 
 
-def signature(settings: Settings, study_id: str, name: str, expires: int) -> str:
-    message = f"{study_id}\n{name}\n{expires}".encode()
+def sign(settings: Settings, parts: Sequence[str], expires: int) -> str:
+    message = "\n".join([*parts, str(expires)]).encode()
     return hmac.new(_key(settings), message, hashlib.sha256).hexdigest()
 
 
-def api_file_url(settings: Settings, base_url: str, study_id: str, name: str) -> str:
-    expires = int(time.time()) + URL_LIFETIME_SECONDS
-    query = urlencode(
-        {"expires": expires, "signature": signature(settings, study_id, name, expires)}
-    )
-    return f"{base_url.rstrip('/')}/gwas/files/{quote(study_id)}/{quote(name)}?{query}"
+def signed_query(settings: Settings, parts: Sequence[str], lifetime: int) -> str:
+    """``expires=...&signature=...`` for a URL valid ``lifetime`` seconds from now."""
+    expires = int(time.time()) + lifetime
+    return urlencode({"expires": expires, "signature": sign(settings, parts, expires)})
 
 
-def check_signature(
-    settings: Settings, study_id: str, name: str, expires: str | None, given: str | None
+def check(
+    settings: Settings, parts: Sequence[str], expires: str | None, given: str | None
 ) -> str | None:
     """None when the URL is genuine and unexpired, else why not."""
     if not expires or not given or not expires.isdigit():
         return "the URL is not signed (expires and signature are required)"
-    expected = signature(settings, study_id, name, int(expires))
-    if not hmac.compare_digest(expected, given):
+    if not hmac.compare_digest(sign(settings, parts, int(expires)), given):
         return "the signature does not match"
     if int(expires) < time.time():
         return "the URL has expired"
     return None
 
 
-def presigned_s3_url(settings: Settings, uri: str) -> str:
+def request_base_url(headers: Mapping[str, str]) -> str:
+    """The API's own base URL as the caller reached it."""
+    host = headers.get("host") or "127.0.0.1"
+    # API Gateway sets X-Forwarded-Proto (https); the local API serves plain http.
+    scheme = headers.get("x-forwarded-proto") or "http"
+    return f"{scheme}://{host}"
+
+
+def signature(settings: Settings, study_id: str, name: str, expires: int) -> str:
+    return sign(settings, [study_id, name], expires)
+
+
+def api_file_url(settings: Settings, base_url: str, study_id: str, name: str) -> str:
+    query = signed_query(settings, [study_id, name], URL_LIFETIME_SECONDS)
+    return f"{base_url.rstrip('/')}/gwas/files/{quote(study_id)}/{quote(name)}?{query}"
+
+
+def check_signature(
+    settings: Settings, study_id: str, name: str, expires: str | None, given: str | None
+) -> str | None:
+    """None when a ``/gwas/files`` URL is genuine and unexpired, else why not."""
+    return check(settings, [study_id, name], expires, given)
+
+
+def presigned_s3_url(settings: Settings, uri: str, lifetime: int = URL_LIFETIME_SECONDS) -> str:
     import boto3
 
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     client = boto3.client("s3", endpoint_url=settings.s3_endpoint, region_name=settings.region)
     return str(
         client.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": bucket, "Key": key},
-            ExpiresIn=URL_LIFETIME_SECONDS,
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=lifetime
         )
     )
