@@ -88,14 +88,33 @@ def check_gwas_event(call: Caller, stem: str, event: dict) -> None:  # type: ign
 
 
 def check_rnaget_event(call: Caller, stem: str, event: dict) -> None:  # type: ignore[type-arg]
-    """RNAget answers bare objects and lists (no top-level key named after the route)."""
+    """RNAget answers bare objects and lists (no top-level key named after the route);
+    ``bytes`` routes answer the matrix file itself."""
+    if stem.endswith("Bytes"):
+        check_rnaget_file(call, event)
+        return
     status, body, headers = call.event(event)
     assert status == 200, body
     assert headers["x-request-id"].startswith("example-")
     if stem == "serviceInfo":
         assert body["type"]["artifact"] == "rnaget" and "supported" in body
+    elif stem.endswith("Ticket"):
+        assert body["url"] and "units" in body and body["fileType"], body
+    elif stem.endswith("Formats"):
+        assert isinstance(body, list) and "loom" in body and "tsv" in body, body
     elif stem in ("project", "study"):
         assert body["id"] == event["rawPath"].rsplit("/", 1)[-1]
     else:
         assert isinstance(body, list) and body, body
         assert all(("filter" if stem.endswith("Filters") else "id") in item for item in body)
+
+
+def check_rnaget_file(call: Caller, event: dict) -> None:  # type: ignore[type-arg]
+    from omicsgate.localapi.events import LocalContext, response_body
+
+    handler = call.handler_for(call.template.route_for("GET", event["rawPath"])[0].function)  # type: ignore[index]
+    response = handler(event, LocalContext())
+    assert response["statusCode"] == 200, response
+    media = response["headers"]["content-type"]
+    assert media.startswith(("text/tab-separated-values", "application/vnd.loom")), media
+    assert response_body(response), "an empty file"

@@ -143,6 +143,9 @@ def build_demo_release(
     for part, write in parts:
         ingest_part(store, release, part, write, description, groups)
     publish_release(store, release, make_current and not groups)
+    from omicsgate.ingest.continuous import build_demo_continuous
+
+    build_demo_continuous(store, release)  # as visible as the release: its first study's
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -267,7 +270,10 @@ def _cmd_demo_release(args: argparse.Namespace) -> int:
     build_demo_gwas_once(store)
     build_rnaget_compliance_once(store)
     try:
-        print(f"current release: {store.current_release()} at {store.root}")
+        current = store.current_release()
+        if current == args.release:  # the demo's own release, never a user's
+            build_demo_continuous_once(store, current)
+        print(f"current release: {current} at {store.root}")
         return 0
     except ReleaseNotFound:
         pass
@@ -277,6 +283,17 @@ def _cmd_demo_release(args: argparse.Namespace) -> int:
         build_demo_release(store, args.release, files, not args.quiet)
     print(f"current release: {args.release}")
     return 0
+
+
+def build_demo_continuous_once(store: DataStore, release: str) -> None:
+    """The demo continuous signal for a store built before the continuous part existed."""
+    from omicsgate.ingest.continuous import build_demo_continuous, demo_continuous_id
+    from omicsgate.rnaget.continuous import record_uri
+
+    if store.read_json(record_uri(store.root, demo_continuous_id(release))) is None:
+        built = build_demo_continuous(store, release)
+        if built:
+            print(f"demo continuous signal: {built}")
 
 
 def build_demo_gwas_once(store: DataStore) -> None:

@@ -414,3 +414,39 @@ def _create(uri: str, ctx: tiledb.Ctx, tracks: int, length: int | None) -> None:
     )
     schema = tiledb.ArraySchema(domain=tiledb.Domain(*dims, ctx=ctx), attrs=[attr], ctx=ctx)
     tiledb.Array.create(uri, schema, ctx=ctx)
+
+
+# The demo ------------------------------------------------------------------------------
+
+DEMO_UNITS = "signal"
+
+
+def demo_bigwig() -> str | None:
+    """The real bigWig that ships in pyranges (read from the installed package, never
+    copied): 154 bases of signal on chromosomes 1 and 10 of mm10. None without pyranges."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyranges")  # finds the package without importing it
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(location) / "example_data" / "bw.bw"
+        if path.is_file():
+            return str(path)
+    return None
+
+
+def demo_continuous_id(release: str) -> str:
+    return f"{release}-signal"
+
+
+def build_demo_continuous(store: DataStore, release: str) -> str | None:
+    """The pyranges bigWig as continuous ``<release>-signal`` of the release's first study
+    (so it is exactly as visible as the release); None when pyranges is not installed."""
+    import importlib.util
+
+    path = demo_bigwig()
+    studies = catalog.release_studies(store, release)
+    if path is None or importlib.util.find_spec("pyBigWig") is None or not studies:
+        return None
+    meta = Meta(demo_continuous_id(release), studies[0]["id"], DEMO_UNITS, source=path)
+    write_continuous(store, meta, bigwig_source([f"pyranges_bw={path}"]))
+    return meta.continuous_id

@@ -86,8 +86,10 @@ def tsv_chunks(
     row_columns: Sequence[str],
     column_labels: Sequence[str],
 ) -> Iterator[bytes]:
-    """The TSV file in chunks: comments, header, then blocks of rows (streamable)."""
-    head = [f"# {c}\n" for c in comments]
+    """The TSV file in chunks: comments, header, then blocks of rows (streamable). A
+    comment that starts with ``#`` is written as is (RNAget's ``#labels``/``#range``
+    lines); any other gets ``# `` in front."""
+    head = [f"{c}\n" if c.startswith("#") else f"# {c}\n" for c in comments]
     head.append("\t".join([*row_columns, *column_labels]) + "\n")
     yield "".join(head).encode()
     row_values = [matrix.row_attrs[name] for name in row_columns]
