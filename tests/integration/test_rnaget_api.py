@@ -61,7 +61,7 @@ def test_service_info_is_ga4gh_service_info_with_supported_parts(rnaget: Caller)
         "projects": True,
         "studies": True,
         "expressions": False,
-        "continuous": False,
+        "continuous": True,
     }
 
 
