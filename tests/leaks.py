@@ -75,6 +75,19 @@ PROBES: list[Probe] = [
     Probe("GET", "/rnaget/studies", "parentProjectID={dataset}"),
     Probe("GET", "/rnaget/studies/{dataset}:IL"),
     Probe("GET", "/rnaget/studies/filters"),
+    # RNAget continuous: every demo release has ``<release>-signal`` on its first study.
+    Probe("GET", "/rnaget/continuous/formats"),
+    Probe("GET", "/rnaget/continuous/filters"),
+    Probe("GET", "/rnaget/continuous/{dataset}-signal/ticket"),
+    Probe("GET", "/rnaget/continuous/{dataset}-signal/bytes", "chr=chr1&start=0&end=10"),
+    Probe("GET", "/rnaget/continuous/ticket", "format=tsv&projectID={dataset}"),
+    Probe("GET", "/rnaget/continuous/bytes", "format=loom&projectID={dataset}&chr=chr1"),
+    Probe("GET", "/rnaget/continuous/ticket", "format=tsv&studyID={dataset}:Adipose"),
+    # a track named in a search: found only if its matrix is visible
+    Probe(
+        "GET", "/rnaget/continuous/ticket", "format=tsv&sampleIDList={dataset}-signal/pyranges_bw"
+    ),
+    Probe("GET", "/rnaget/continuous/ticket", "format=tsv&chr=chrUn"),
 ]
 
 

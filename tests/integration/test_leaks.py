@@ -86,6 +86,27 @@ def test_members_see_the_restricted_rnaget_project(
     assert status == 200 and f"{RESTRICTED}:IL" in {s["id"] for s in body}
 
 
+def test_members_see_the_restricted_continuous_signal(
+    restricted_release: list[str], local: str, call: Caller
+) -> None:
+    """The continuous probes can see something: a member gets the restricted release's
+    signal by ID and by search, and its study lists it."""
+    from omicsgate.localapi.events import http_api_event
+
+    headers = {"authorization": f"Bearer {user_token('anna', {'cohort-a'})}"}
+    path = f"/rnaget/continuous/{RESTRICTED}-signal/ticket"
+    status, body, _ = call.event(http_api_event("GET", path, headers=headers))
+    assert status == 200 and body["studyID"].startswith(f"{RESTRICTED}:"), body
+    query = f"format=tsv&projectID={RESTRICTED}"
+    event = http_api_event("GET", "/rnaget/continuous/ticket", query, headers=headers)
+    status, body, _ = call.event(event)
+    assert status == 200 and body["url"], body
+    status, body, _ = call.event(
+        http_api_event("GET", "/rnaget/continuous/filters", headers=headers)
+    )
+    assert RESTRICTED in next(f["values"] for f in body if f["filter"] == "projectID")
+
+
 def test_a_restricted_release_cannot_become_current(
     restricted_release: list[str], local: str
 ) -> None:
