@@ -81,7 +81,10 @@ def test_data_bucket_is_private_encrypted_and_versioned() -> None:
 
 
 def test_functions_may_only_read_the_data() -> None:
-    text = json.dumps(_resources("AWS::Serverless::Function"))
+    """Read-only, except that RNAget puts its ticket files under rnaget/tickets/."""
+    functions = _resources("AWS::Serverless::Function")
+    rnaget = functions.pop("RnagetFunction")
+    text = json.dumps(functions)
     for verb in (
         "s3:PutObject",
         "s3:DeleteObject",
@@ -91,6 +94,25 @@ def test_functions_may_only_read_the_data() -> None:
         "S3FullAccessPolicy",
     ):
         assert verb not in text
+    writes = [s for s in _statements(rnaget) if "s3:PutObject" in json.dumps(s["Action"])]
+    assert len(writes) == 1, writes
+    assert sorted(writes[0]["Action"]) == ["s3:PutObject", "s3:PutObjectTagging"]
+    resource = json.dumps(writes[0]["Resource"])
+    assert '"arn:${AWS::Partition}:s3:::${Bucket}/*rnaget/tickets/*"' in resource, resource
+    others = json.dumps([s for s in _statements(rnaget) if s not in writes])
+    assert "s3:" not in others and "S3CrudPolicy" not in json.dumps(rnaget)
+
+
+def test_rnaget_ticket_files_expire_after_a_day() -> None:
+    """Ticket files are tagged by omicsgate.rnaget.tickets; the bucket deletes them."""
+    from omicsgate.rnaget.tickets import LIFECYCLE_TAG
+
+    key, value = LIFECYCLE_TAG.split("=")
+    (bucket,) = _resources("AWS::S3::Bucket").values()
+    rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    (rule,) = [r for r in rules if r["Id"] == "expire-rnaget-tickets"]
+    assert rule["TagFilters"] == [{"Key": key, "Value": value}]
+    assert rule["ExpirationInDays"] == 1 and rule["Status"] == "Enabled"
 
 
 def _tool(name: str) -> str:

@@ -93,6 +93,9 @@ def check_rnaget_event(call: Caller, stem: str, event: dict) -> None:  # type: i
     if stem.endswith("Bytes"):
         check_rnaget_file(call, event)
         return
+    if stem == "ticketFile":
+        check_ticket_file(call, event)
+        return
     status, body, headers = call.event(event)
     assert status == 200, body
     assert headers["x-request-id"].startswith("example-")
@@ -102,6 +105,8 @@ def check_rnaget_event(call: Caller, stem: str, event: dict) -> None:  # type: i
         assert body["url"] and "units" in body and body["fileType"], body
     elif stem.endswith("Formats"):
         assert isinstance(body, list) and "loom" in body and "tsv" in body, body
+    elif stem.endswith("Units"):
+        assert body == ["TPM"], body
     elif stem in ("project", "study"):
         assert body["id"] == event["rawPath"].rsplit("/", 1)[-1]
     else:
@@ -118,3 +123,27 @@ def check_rnaget_file(call: Caller, event: dict) -> None:  # type: ignore[type-a
     media = response["headers"]["content-type"]
     assert media.startswith(("text/tab-separated-values", "application/vnd.loom")), media
     assert response_body(response), "an empty file"
+
+
+def check_ticket_file(call: Caller, event: dict) -> None:  # type: ignore[type-arg]
+    """Stored URLs expire and name no file of this store: ask for a ticket (the stored
+    expression ticket event), then replay the event with the file and query it gives."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    ticket = json.loads((ROOT / "events" / "rnaget" / "expressionTicket.json").read_text())
+    status, body, _ = call.event(ticket)
+    assert status == 200, body
+    url = urlsplit(body["url"])
+    if not url.path.startswith("/rnaget/files/"):  # on S3: a presigned URL of the object
+        import requests
+
+        fetched = requests.get(body["url"], timeout=30)
+        assert fetched.status_code == 200 and fetched.content, fetched.text
+        assert fetched.headers["content-type"] == "text/tab-separated-values"
+        return
+    name = url.path.rsplit("/", 1)[-1]
+    event["rawPath"] = event["requestContext"]["http"]["path"] = url.path
+    event["pathParameters"] = {"name": name}
+    event["rawQueryString"] = url.query
+    event["queryStringParameters"] = dict(parse_qsl(url.query))
+    check_rnaget_file(call, event)

@@ -60,7 +60,7 @@ def test_service_info_is_ga4gh_service_info_with_supported_parts(rnaget: Caller)
     assert body["supported"] == {
         "projects": True,
         "studies": True,
-        "expressions": False,
+        "expressions": True,
         "continuous": True,
     }
 

@@ -7,7 +7,7 @@ from rnaget_api.routes import PREFIX
 router = APIRouter(prefix=PREFIX, tags=["service-info"])
 
 # What this server implements of RNAget's four parts; the others are not routed yet.
-SUPPORTED = {"projects": True, "studies": True, "expressions": False, "continuous": True}
+SUPPORTED = {"projects": True, "studies": True, "expressions": True, "continuous": True}
 
 
 @router.get("/service-info", response_model=ServiceInfo)

@@ -7,7 +7,10 @@ see :mod:`omicsgate.rnaget.catalog`), under the IDs they carry, which are the ID
 hard-codes, tagged ``RNAgetCompliance`` as the suite searches them. Its
 ``continuous.loom`` (4 tracks x 301 positions) becomes the continuous matrix
 :data:`COMPLIANCE_CONTINUOUS` of that study, in TileDB like any other
-(:mod:`omicsgate.ingest.continuous`). Ingesting again replaces the objects of the same IDs
+(:mod:`omicsgate.ingest.continuous`). Its ``expression.loom`` (or ``expression.tsv``,
+100 x 100) becomes the hosted expression :data:`COMPLIANCE_EXPRESSION` of that study, its
+values in TileDB (:mod:`omicsgate.ingest.rnaget_expression`), in the units its
+``expression_ticket.json`` names. Ingesting again replaces the objects of the same IDs
 and keeps the others.
 """
 
@@ -30,6 +33,7 @@ COMPLIANCE_PROJECT = "9c0eba51095d3939437e220db196e27b"
 COMPLIANCE_STUDY = "f3ba0b59bed0fa2f1030e7cb508324d1"
 COMPLIANCE_CONTINUOUS = "5e22e009f41fc53cbea094a41de8798f"
 COMPLIANCE_CONTINUOUS_UNITS = "count"  # as the suite's continuous_ticket.json says
+COMPLIANCE_EXPRESSION = "ac3e9279efd02f1c98de4ed3d335b98e"
 # Where ``make serve`` finds the suite's objects: $OMICSGATE_RNAGET_COMPLIANCE_DIR, or the
 # shared reference checkout beside the project.
 COMPLIANCE_DIR_ENV = "OMICSGATE_RNAGET_COMPLIANCE_DIR"
@@ -95,7 +99,25 @@ def ingest_compliance(store: DataStore, directory: str | Path) -> list[str]:
         vfs.create_dir(directory_uri)
     write_json_atomically(store, uri, updated)
     catalog.forget_hosted()
-    return [project["id"], study["id"], *_compliance_continuous(store, directory, study["id"])]
+    return [
+        project["id"],
+        study["id"],
+        *_compliance_expression(store, directory, study["id"]),
+        *_compliance_continuous(store, directory, study["id"]),
+    ]
+
+
+def _compliance_expression(store: DataStore, directory: Path, study: str) -> list[str]:
+    from omicsgate.ingest import rnaget_expression
+
+    path = rnaget_expression.source_file(directory, "expression")
+    if path is None:
+        return []
+    ticket = directory / "expression_ticket.json"
+    units = json.loads(ticket.read_text()).get("units") if ticket.is_file() else None
+    meta = rnaget_expression.Meta(COMPLIANCE_EXPRESSION, study, units or "TPM", source=str(path))
+    rnaget_expression.write_expression(store, meta, rnaget_expression.read_matrix(path))
+    return [COMPLIANCE_EXPRESSION]
 
 
 def _compliance_continuous(store: DataStore, directory: Path, study: str) -> list[str]:
@@ -112,10 +134,16 @@ def _compliance_continuous(store: DataStore, directory: Path, study: str) -> lis
 
 
 def has_compliance(store: DataStore) -> bool:
-    """The suite's project and continuous matrix are hosted (a store built before the
-    continuous part existed gets it at the next ``make serve``)."""
+    """The suite's project, expression and continuous matrix are hosted (a store built
+    before the expression or continuous part existed gets it at the next ``make serve``)."""
+    from omicsgate.rnaget import expression
     from omicsgate.rnaget.continuous import record_uri
 
     document = store.read_json(catalog.catalog_uri(store.root)) or {}
     hosted = any(p.get("id") == COMPLIANCE_PROJECT for p in document.get("projects") or [])
-    return hosted and store.read_json(record_uri(store.root, COMPLIANCE_CONTINUOUS)) is not None
+    expression_uri = expression.record_uri(store.root, COMPLIANCE_EXPRESSION)
+    return (
+        hosted
+        and store.read_json(record_uri(store.root, COMPLIANCE_CONTINUOUS)) is not None
+        and store.read_json(expression_uri) is not None
+    )

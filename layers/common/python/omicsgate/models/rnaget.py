@@ -65,7 +65,7 @@ class Filter(BaseModel):
     filter: str
     fieldType: str
     description: str
-    values: list[str]
+    values: list[str] | None = None  # left out where values are free (feature IDs, bounds)
 
 
 class Ticket(BaseModel):

@@ -150,11 +150,11 @@ def release_studies(store: DataStore, release: str) -> list[Obj]:
     return store.memo(release, "rnagetStudies", load)
 
 
-def _visible_expression_releases(store: DataStore, caller: Caller) -> list[str]:
+def visible_expression_releases(store: DataStore, caller: Caller) -> list[str]:
     return [r for r in visible_releases(store, caller) if _has_expression(store, r)]
 
 
-def _visible_release(store: DataStore, caller: Caller, release_id: str) -> str | None:
+def visible_release(store: DataStore, caller: Caller, release_id: str) -> str | None:
     """The release if it exists, is complete, has expression and the caller may see it."""
     try:
         release = store.resolve(release_id)
@@ -169,13 +169,13 @@ def _visible_release(store: DataStore, caller: Caller, release_id: str) -> str |
 
 
 def projects(store: DataStore, caller: Caller) -> list[Obj]:
-    listed = [release_project(store, r) for r in _visible_expression_releases(store, caller)]
+    listed = [release_project(store, r) for r in visible_expression_releases(store, caller)]
     return _dedup(listed + hosted(store)["projects"])
 
 
 def studies(store: DataStore, caller: Caller) -> list[Obj]:
     listed = [
-        s for r in _visible_expression_releases(store, caller) for s in release_studies(store, r)
+        s for r in visible_expression_releases(store, caller) for s in release_studies(store, r)
     ]
     return _dedup(listed + hosted(store)["studies"])
 
@@ -189,7 +189,7 @@ def _dedup(objects: list[Obj]) -> list[Obj]:
 
 
 def project(store: DataStore, caller: Caller, project_id: str) -> Obj | None:
-    release = _visible_release(store, caller, project_id)
+    release = visible_release(store, caller, project_id)
     if release is not None:
         return release_project(store, release)
     return next((p for p in hosted(store)["projects"] if p["id"] == project_id), None)
@@ -198,7 +198,7 @@ def project(store: DataStore, caller: Caller, project_id: str) -> Obj | None:
 def study(store: DataStore, caller: Caller, study_id: str) -> Obj | None:
     release_id, separator, tissue = study_id.partition(STUDY_SEPARATOR)
     if separator and tissue:
-        release = _visible_release(store, caller, release_id)
+        release = visible_release(store, caller, release_id)
         if release is not None:
             found = next((s for s in release_studies(store, release) if s["id"] == study_id), None)
             if found is not None:
