@@ -245,6 +245,8 @@ def test_a_search_finds_the_compliance_matrix_by_its_filters(hosted: Caller) -> 
         (f"/rnaget/continuous/{COMPLIANCE_CONTINUOUS}/bytes", "format=bam", 400, "format: "),
         (f"/rnaget/continuous/{SIGNAL}/bytes", "chr=chr1&start=0&end=1000001", 400, "end: "),
         (f"/rnaget/continuous/{SIGNAL}/bytes", "chr=chr1&end=195471972", 400, "end: "),
+        (f"/rnaget/continuous/{COMPLIANCE_CONTINUOUS}/bytes", "chr=chr1&start=500", 400, "start: "),
+        (f"/rnaget/continuous/{COMPLIANCE_CONTINUOUS}/bytes", "chr=chr1&end=0", 400, "end: "),
         ("/rnaget/continuous/bytes", "chr=chr1", 422, "format: "),
         ("/rnaget/continuous/ticket", "format=tsv&colour=red&start=3", 400, "start: "),
     ],

@@ -210,8 +210,9 @@ def _region(found: Sequence[Continuous], name: str, start: int | None, end: int 
     last = end if end is not None else max(int(s["end"]) for s in spans)
     if lengths and end is not None and end > max(lengths):
         raise RegionError("end", f"{name} has {max(lengths)} positions")
-    if last < first:
-        raise RegionError("start", f"start {first} is past the end of the data ({last}) on {name}")
+    if last <= first:
+        parameter = "start" if start is not None else "end"
+        raise RegionError(parameter, f"[{first}, {last}) on {name} is empty: no data there")
     return Region(name, first, last)
 
 
