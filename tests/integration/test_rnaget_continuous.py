@@ -433,3 +433,27 @@ def test_a_study_that_does_not_exist_is_refused(
     command = [*base[:-2], "--study", "no_such_study", "--id", "bg", "--bedgraph", f"a={a}"]
     assert cli_main(command) == 2
     assert "field --study: no such study" in capsys.readouterr().err
+
+
+def test_a_region_reads_only_its_own_tiles(own: tuple[Caller, list[str]], tmp_path: Path) -> None:
+    """100 tiles of signal on two tracks; a 100-base window is one tile, read once."""
+    import json
+
+    import tiledb
+
+    call, base = own
+    lines = [("chr2", s, s + 100, float(s % 997)) for s in range(0, 409_600, 100)]
+    a = write_bedgraph(tmp_path / "a.bedGraph", lines)
+    b = write_bedgraph(tmp_path / "b.bedGraph", lines[::2])
+    assert cli_main([*base, "--id", "wide", "--bedgraph", f"a={a}", "--bedgraph", f"b={b}"]) == 0
+    query = "chr=chr2&start=200000&end=200100&sampleIDList=a"
+    fetch(call, "/rnaget/continuous/wide/bytes", query)  # opens the array once
+    tiledb.stats_enable()
+    tiledb.stats_reset()
+    try:
+        values, _, _ = matrix_of(call, "/rnaget/continuous/wide/bytes", query)
+        counters = json.loads(tiledb.stats_dump(json=True, print_out=False))["counters"]
+    finally:
+        tiledb.stats_disable()
+    np.testing.assert_array_equal(values[0], painted(lines, "chr2", 200_000, 200_100))
+    assert counters["Context.Query.Reader.num_tiles_read"] == 1, counters
