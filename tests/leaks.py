@@ -88,6 +88,17 @@ PROBES: list[Probe] = [
         "GET", "/rnaget/continuous/ticket", "format=tsv&sampleIDList={dataset}-signal/pyranges_bw"
     ),
     Probe("GET", "/rnaget/continuous/ticket", "format=tsv&chr=chrUn"),
+    # RNAget expressions: a release tissue's expression ID is its study ID.
+    Probe("GET", "/rnaget/expressions/formats"),
+    Probe("GET", "/rnaget/expressions/units"),
+    Probe("GET", "/rnaget/expressions/filters"),
+    Probe("GET", "/rnaget/expressions/filters", "type=sample"),
+    Probe("GET", "/rnaget/expressions/{dataset}:IL/ticket"),
+    Probe("GET", "/rnaget/expressions/{dataset}:IL/bytes", "format=tsv&featureIDList=Eno1"),
+    Probe("GET", "/rnaget/expressions/ticket", "format=tsv&projectID={dataset}"),
+    Probe("GET", "/rnaget/expressions/bytes", "format=loom&studyID={dataset}:IL&sex=female"),
+    Probe("GET", "/rnaget/expressions/ticket", "format=h5ad&studyID={dataset}:IL&units=TPM"),
+    Probe("GET", "/rnaget/files/{dataset}.tsv", "expires=1&signature=00"),
 ]
 
 
