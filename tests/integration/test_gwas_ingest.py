@@ -275,3 +275,44 @@ def _slots_at(store: DataStore, pos: int) -> list[int]:
             found.append(sorted(int(s) for s in array.multi_index[tuple(ranges)]["slot"]))
     assert found[0] == found[1]
     return found[0]
+
+
+def test_block_cache_serves_what_a_direct_read_serves(
+    store: DataStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On S3 reads of by_position go through the block cache (``gwas._blocks``): a warm
+    reader sees a study added in a cached block once it lists the studies again, and every
+    answer equals the direct read's (cache off), before and after consolidation."""
+    from omicsgate.gwas.writer import consolidate
+
+    meta = write_meta(tmp_path / "m.json")
+    rows = [(p, f"rs{p}", "A", "C", 0.01 * p, 0.1, p / 10) for p in range(10, 400, 10)]
+    first = write_vcf(tmp_path / "a.vcf.gz", "c-a-1", rows)
+    assert ingest(store, "--study", "c-a-1", "--metadata", meta, first) == 0
+    gwas = type(get_gwas(store))(store)
+    assert (gwas._blocks is not None) == store.root.startswith("s3://")
+    loci = [parse_chrpos("1:50"), parse_chrpos("1:100-200"), parse_chrpos("1:390")]
+    assert [r["position"] for r in gwas.phewas(list(gwas.studies().values()), loci, 1.0)] == [
+        390, 200, 190, 180, 170, 160, 150, 140, 130, 120, 110, 100, 50
+    ]  # fmt: skip
+    other = write_vcf(tmp_path / "b.vcf.gz", "c-a-2", [(150, "rs150", "A", "C", 0.5, 0.1, 3.0)])
+    assert ingest(store, "--study", "c-a-2", "--metadata", meta, other) == 0
+    gwas._studies = None  # its TTL has passed
+    for step in ("added", "consolidated"):
+        studies = list(gwas.studies().values())
+        monkeypatch.setenv("OMICSGATE_GWAS_BLOCK_CACHE_MB", "0")
+        direct = type(gwas)(store)
+        monkeypatch.delenv("OMICSGATE_GWAS_BLOCK_CACHE_MB")
+        assert direct._blocks is None
+        for reader in (gwas, type(gwas)(store)):
+            got = reader.phewas(studies, loci, 1.0)
+            assert got == direct.phewas(studies, loci, 1.0), step
+            assert ("c-a-2", 150) in [(r["id"], r["position"]) for r in got]
+            assert reader.associations(studies[1:], loci) == direct.associations(studies[1:], loci)
+            assert reader.variants(loci, studies) == direct.variants(loci, studies)
+        consolidate(store)
+        gwas._studies = None
+    snapshot = store.read_json(f"{store.root}/gwas/catalog.json.gz")
+    assert snapshot["blocks"][0] == 0 and sorted(snapshot["records"]) == [
+        "c-a-1@1.json", "c-a-2@2.json"
+    ]  # fmt: skip

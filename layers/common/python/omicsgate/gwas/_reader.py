@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from omicsgate.auth import Caller, can_see
-from omicsgate.gwas import _layout
+from omicsgate.gwas import _blocks, _layout
 from omicsgate.gwas._catalog import Study, newest_per_id, study_from_record
 from omicsgate.gwas._codes import (
     HITS_MIN_LP,
@@ -44,6 +44,10 @@ class GwasStore:
         self._shared: dict[str, tuple[tiledb.Array, float]] = {}
         self._panels: tuple[dict[str, Panel], float] | None = None
         self._lock = threading.Lock()
+        # S3 only: a local store's file cache is the operating system's page cache.
+        budget = _blocks.budget_bytes() if "://" in store.root else 0
+        self._blocks = _blocks.BlockCache(budget) if budget > 0 else None
+        self._snapshot_bounds: Any = None  # block bounds the last consolidation stored
 
     # Catalogue -----------------------------------------------------------------------
 
@@ -72,7 +76,9 @@ class GwasStore:
         with unavailable_on_tiledb_error(f"listing {base}"):
             names = [_base(uri) for uri in vfs.ls(base)] if vfs.is_dir(base) else []
         newest = newest_per_id(names)
-        snapshot = self._snapshot()
+        document = self._snapshot()
+        snapshot = dict(document.get("records") or {})
+        self._snapshot_bounds = document.get("blocks")
         studies: dict[str, Study] = {}
         for study_id, (_, name) in sorted(newest.items()):
             record = snapshot.get(name)
@@ -84,7 +90,7 @@ class GwasStore:
 
     def _snapshot(self) -> dict[str, Any]:
         document = self.store.read_json(_layout.gwas_uri(self.store.root, _layout.SNAPSHOT_FILE))
-        return dict((document or {}).get("records") or {})
+        return document if isinstance(document, dict) else {}
 
     # LD reference panels -------------------------------------------------------------
 
@@ -144,13 +150,96 @@ class GwasStore:
     ) -> dict[str, np.ndarray]:
         """One query: the loci as ranges of the locus key, the slots as points."""
 
-        ranges: list[Any] = [merged_ranges(locus.key_range for locus in loci)]
-        ranges.append(sorted({(s, s) for s in slots}) if slots is not None else slice(None))
-        columns = _decoded(self._read_ranges(_layout.BY_POSITION, ranges, min_lp))
+        keys = merged_ranges(locus.key_range for locus in loci)
+        cached = self._from_blocks(keys)
+        if cached is None:
+            ranges: list[Any] = [keys]
+            ranges.append(sorted({(s, s) for s in slots}) if slots is not None else slice(None))
+            listed = self._studies[1] if self._studies else 0.0
+            read = self._read_ranges(_layout.BY_POSITION, ranges, min_lp, not_before=listed)
+            columns = _decoded(read)
+        else:
+            import numpy as np
+
+            keep = np.ones(len(cached["locus"]), dtype=bool)
+            if slots is not None:
+                keep &= np.isin(cached["slot"], np.asarray(slots, dtype=cached["slot"].dtype))
+            if min_lp is not None:
+                keep &= cached["lp"] >= min_lp
+            columns = _decoded({k: v[keep] for k, v in cached.items()})
         if any(locus.rsid for locus in loci):
             keep = _kept(columns, loci)
             columns = {k: v[keep] for k, v in columns.items()}
         return columns
+
+    def _from_blocks(self, keys: list[tuple[int, int]]) -> dict[str, np.ndarray] | None:
+        """The ``by_position`` rows in the key ranges (every slot) from the block cache,
+        missing blocks read in one query; None when there is no cache or a range is wide
+        (a long region is read directly)."""
+        cache = self._blocks
+        if cache is None or not keys:
+            return None
+        self.studies()
+        assert self._studies is not None
+        listed = self._studies
+        generation = frozenset(s.slot for s in listed[0].values())
+        with cache.lock:
+            if cache.generation != generation:
+                bounds = self._block_bounds()
+                if bounds is None:
+                    return None
+                cache.reset(generation, bounds)
+            spans = [cache.blocks_of(lo, hi) for lo, hi in keys]
+            if any(len(span) > _blocks.MAX_BLOCKS_PER_RANGE for span in spans):
+                return None
+            held = {b: cache.get(b) for span in spans for b in span}
+        found = {b: c for b, c in held.items() if c is not None}
+        missing = sorted(b for b, c in held.items() if c is None)
+        if not missing:
+            return _blocks.select(cache, found, keys)
+        # One query: up to FILL_PER_QUERY missing blocks whole (then kept), the loci of
+        # the other missing blocks exactly (a cold query stays close to a direct read).
+        filled = missing[: _blocks.FILL_PER_QUERY]
+        exact = [
+            (max(lo, cache.key_range(b)[0]), min(hi, cache.key_range(b)[1]))
+            for lo, hi in keys
+            for b in cache.blocks_of(lo, hi)
+            if b in missing[_blocks.FILL_PER_QUERY :]
+        ]
+        read = merged_ranges([*(cache.key_range(b) for b in filled), *exact])
+
+        def query(array: tiledb.Array) -> dict[str, Any]:
+            return dict(array.multi_index[read, :])
+
+        # An array opened after the slot set was listed holds all of those slots' rows.
+        result = self._read_shared(_layout.BY_POSITION, query, not_before=listed[1])
+        fresh = _blocks.split_blocks(cache, missing, result)
+        with cache.lock:
+            if cache.generation == generation:
+                for block in filled:
+                    cache.put(block, fresh[block])
+        found.update(fresh)
+        return _blocks.select(cache, found, keys)
+
+    def _block_bounds(self) -> np.ndarray | None:
+        """Block bounds stored by the last consolidation (in the catalogue snapshot), else
+        from the tile MBRs of the array's largest fragment."""
+        import numpy as np
+        import tiledb
+
+        stored = self._snapshot_bounds
+        if isinstance(stored, list) and stored and stored[0] == 0:
+            return np.array(stored, dtype=np.uint64)
+        if not self._exists(_layout.BY_POSITION):
+            return None
+        uri = _layout.gwas_uri(self.store.root, _layout.BY_POSITION)
+        with unavailable_on_tiledb_error(f"listing the fragments of {uri}"):
+            fragments = tiledb.array_fragments(uri, include_mbrs=True, ctx=self.store.ctx)
+            capacity = self._shared_array(_layout.BY_POSITION).schema.capacity
+        if not len(fragments):
+            return np.zeros(1, dtype=np.uint64)
+        biggest = max(range(len(fragments)), key=lambda i: fragments[i].cell_num)
+        return _blocks.block_bounds(fragments.mbrs[biggest], capacity)
 
     # Variants and genes --------------------------------------------------------------
 
@@ -228,15 +317,16 @@ class GwasStore:
             return uri in self._shared or tiledb.object_type(uri, ctx=self.store.ctx) == "array"
 
     def _read_ranges(
-        self, name: str, ranges: list[Any], min_lp: float | None = None
+        self, name: str, ranges: list[Any], min_lp: float | None = None, not_before: float = 0.0
     ) -> dict[str, Any]:
         """The cells of a shared array in the ranges (one list per dimension), with
-        ``lp >= min_lp`` when given."""
+        ``lp >= min_lp`` when given, from a handle opened at ``not_before`` or later (the
+        studies' listing time: every listed study's rows are in the view)."""
 
         def read(array: tiledb.Array) -> dict[str, Any]:
             return dict(array.multi_index[tuple(ranges)])
 
-        result = self._read_shared(name, read)
+        result = self._read_shared(name, read, not_before)
         if min_lp is None:
             return result
         # Filtered here, not by a TileDB query condition: tiledb-py opens the array again
@@ -246,26 +336,29 @@ class GwasStore:
         keep = np.asarray(result["lp"]) >= min_lp
         return {k: np.asarray(v)[keep] for k, v in result.items()}
 
-    def _read_shared(self, name: str, read: Callable[[tiledb.Array], T]) -> T:
-        """Read a shared array; a handle whose fragments were vacuumed meanwhile is
-        reopened and the read tried once more."""
+    def _read_shared(
+        self, name: str, read: Callable[[tiledb.Array], T], not_before: float = 0.0
+    ) -> T:
+        """Read a shared array (opened at ``not_before`` or later, monotonic); a handle
+        whose fragments were vacuumed meanwhile is reopened and the read tried once more."""
         import tiledb
 
         try:
-            return read(self._shared_array(name))
+            return read(self._shared_array(name, not_before))
         except tiledb.TileDBError:
             self._shared.pop(_layout.gwas_uri(self.store.root, name), None)
         with unavailable_on_tiledb_error(f"reading gwas/{name}"):
-            return read(self._shared_array(name))
+            return read(self._shared_array(name, not_before))
 
-    def _shared_array(self, name: str) -> tiledb.Array:
+    def _shared_array(self, name: str, not_before: float = 0.0) -> tiledb.Array:
         import tiledb
 
         uri = _layout.gwas_uri(self.store.root, name)
         now = time.monotonic()
         with self._lock:
             held = self._shared.get(uri)
-            if held and now - held[1] < self.store.settings.release_ttl_seconds:
+            fresh = held and held[1] >= not_before
+            if held and fresh and now - held[1] < self.store.settings.release_ttl_seconds:
                 return held[0]
             with unavailable_on_tiledb_error(f"opening gwas/{name}"):
                 if held:

@@ -393,7 +393,7 @@ def update_snapshot(store: DataStore, added: dict[str, Any], dropped: set[str]) 
         if name not in dropped
     }
     records.update(added)
-    write_atomically(store, uri, _gzip_json({"records": records}))
+    write_atomically(store, uri, _gzip_json({**current, "records": records}))
 
 
 def list_studies(store: DataStore) -> list[Study]:
@@ -446,7 +446,24 @@ def consolidate(
     for name in arrays:
         _consolidate(_layout.gwas_uri(store.root, name), store.ctx, modes)
     _mark_purged(store, dead)
+    if _layout.BY_POSITION in arrays:
+        _store_block_bounds(store)
     return {"dropped_slots": dead, "arrays": arrays}
+
+
+def _store_block_bounds(store: DataStore) -> None:
+    """The read cache's block bounds (``_blocks``) in the catalogue snapshot, so a cold
+    reader does not list the fragments' tile MBRs (bounds only shape the cache: stale
+    ones after later ingestions are still correct)."""
+    from omicsgate.gwas._blocks import stored_bounds
+
+    bounds = stored_bounds(_layout.gwas_uri(store.root, _layout.BY_POSITION), store.ctx)
+    uri = _layout.gwas_uri(store.root, _layout.SNAPSHOT_FILE)
+    current = store.read_json(uri) or {}
+    document = {k: v for k, v in current.items() if k != "blocks"}
+    if bounds is not None:
+        document["blocks"] = bounds
+    write_atomically(store, uri, _gzip_json({"records": {}, **document}))
 
 
 def _exists(store: DataStore, name: str) -> bool:
