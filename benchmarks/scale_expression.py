@@ -193,13 +193,15 @@ def run_cli(data_uri: str, *args: str, quiet: bool = True) -> Measured:
     return Measured(seconds, kilobytes / 1024)
 
 
-def reference_files(directory: str, genes: int) -> Any:
-    """The demo's reference inputs (tissues, GTF, variants, gene status) for ``genes`` genes,
-    written by the CLI (``omicsgate demo files``)."""
+def reference_files(directory: str, genes: int, reference_only: bool = False) -> Any:
+    """The demo's inputs (tissues, GTF, variants, gene status, and unless
+    ``reference_only`` its expression) for ``genes`` genes, written by the CLI
+    (``omicsgate demo files``)."""
     subprocess.run(
         [
             os.path.join(os.path.dirname(sys.executable), "omicsgate"),
             *("demo", "files", directory, "--genes", str(genes)),
+            *(["--reference-only"] if reference_only else []),
         ],
         check=True,
         stdout=subprocess.DEVNULL,
@@ -295,7 +297,7 @@ def _scale(tmp: str, args: argparse.Namespace) -> dict[str, Any]:
     from benchmarks.run import table
 
     start = time.perf_counter()
-    ref = reference_files(f"{tmp}/reference", args.genes)
+    ref = reference_files(f"{tmp}/reference", args.genes, reference_only=True)
     ids, names = reference_genes(ref.annotation)
     ids, names = ids[: args.genes], names[: args.genes]
     gct = write_gct(f"{tmp}/gct", ids, names, reference_tissues(ref.tissues), args.samples)

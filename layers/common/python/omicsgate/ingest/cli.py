@@ -221,8 +221,10 @@ def _publish(store: DataStore, release: str, make_current: bool) -> int:
 
 def _cmd_demo_files(args: argparse.Namespace) -> int:
 
-    files = write_demo(args.directory, genes=args.genes, seed=args.seed)
-    print("\n".join(dataclasses.astuple(files)))
+    files = write_demo(
+        args.directory, genes=args.genes, seed=args.seed, expression=not args.reference_only
+    )
+    print("\n".join(path for path in dataclasses.astuple(files) if path))
     return 0
 
 
@@ -556,6 +558,9 @@ def _parser() -> argparse.ArgumentParser:
     files.add_argument("directory")
     files.add_argument("--genes", type=int, default=3000)
     files.add_argument("--seed", type=int, default=4)
+    # make scale needs only the reference of 56,200 genes; the demo's simulated genotypes
+    # and QTL tables at that size take over 20 GB.
+    files.add_argument("--reference-only", action="store_true", help="no expression or QTL")
     files.set_defaults(run=_cmd_demo_files)
     release = demo_kinds.add_parser("release", help="ingest the demo unless a release exists")
     release.add_argument("--release", default=DEMO_RELEASE)
