@@ -397,14 +397,19 @@ def test_a_crash_before_the_record_leaves_the_previous_version(
     assert store.read_json(continuous.record_uri(store.root, "bg")) == record
     attempts = store.vfs().ls(continuous.continuous_uri(store.root, continuous.ATTEMPTS_DIR))
     continuous.forget()
-    named = {r["attempt"].rsplit("/", 1)[-1] for r in continuous.records(store)}
+    named = {
+        str(a).rsplit("/", 1)[-1]
+        for r in continuous.records(store)
+        for a in (r["attempt"], r.get("previous"))
+        if a
+    }
     assert {u.rstrip("/").rsplit("/", 1)[-1] for u in attempts} == named  # crashed one removed
     continuous.forget()
     values, _, _ = matrix_of(call, "/rnaget/continuous/bg/bytes", "chr=chr2&end=12")
     np.testing.assert_array_equal(values[0], painted(TRACK_A, "chr2", 0, 12))
 
 
-def test_re_ingesting_replaces_and_removes_the_old_arrays(
+def test_re_ingesting_replaces_and_removes_the_old_arrays_a_generation_later(
     own: tuple[Caller, list[str]], tmp_path: Path
 ) -> None:
     from omicsgate.storage import get_store
@@ -413,14 +418,22 @@ def test_re_ingesting_replaces_and_removes_the_old_arrays(
     a = write_bedgraph(tmp_path / "a.bedGraph", TRACK_A)
     assert cli_main([*base, "--id", "bg", "--bedgraph", f"a={a}"]) == 0
     store = get_store()
-    first = store.read_json(continuous.record_uri(store.root, "bg"))["attempt"]
+    old = store.read_json(continuous.record_uri(store.root, "bg"))
     b = write_bedgraph(tmp_path / "b.bedGraph", TRACK_B)
     assert cli_main([*base, "--id", "bg", "--bedgraph", f"b={b}"]) == 0
     continuous.forget()
-    values, tracks, _ = matrix_of(call, "/rnaget/continuous/bg/bytes", "chr=chr2&start=0&end=20")
+    query = "chr=chr2&start=0&end=20"
+    values, tracks, _ = matrix_of(call, "/rnaget/continuous/bg/bytes", query)
     assert tracks == ["b"]
     np.testing.assert_array_equal(values[0], painted(TRACK_B, "chr2", 0, 20))
-    assert not store.vfs().is_dir(continuous.continuous_uri(store.root, first))
+    # A warm reader that still holds the old record (up to a release TTL) reads the old data.
+    held = continuous.Continuous(old, {"id": "bg"})
+    region = [continuous.Region("chr2", 0, 20)]
+    matrix = continuous.read(store, continuous.rows([held], None), region)
+    np.testing.assert_array_equal(matrix.values[0], painted(TRACK_A, "chr2", 0, 20))
+    # The next re-ingestion removes the arrays two generations back.
+    assert cli_main([*base, "--id", "bg", "--bedgraph", f"b={b}"]) == 0
+    assert not store.vfs().is_dir(continuous.continuous_uri(store.root, old["attempt"]))
     got, message = error_of(call, "/rnaget/continuous/bg/bytes", "chr=chr2&sampleIDList=a")
     assert got == 400 and message.startswith("sampleIDList: ")
 

@@ -13,8 +13,10 @@ Sources, one matrix of tracks x positions per ingestion:
 
 The arrays are written into an attempt directory of their own; the record
 ``rnaget/continuous/<ID>.json`` written atomically after them is the commit point. A
-failed or killed ingestion leaves the previous version serving; a re-ingestion replaces it
-and then removes the old attempt.
+failed or killed ingestion leaves the previous version serving; a re-ingestion replaces it.
+The replaced version's arrays stay one more generation (a warm Lambda may hold the old
+record for up to a release TTL and must still find them); the next re-ingestion removes
+them.
 """
 
 from __future__ import annotations
@@ -307,11 +309,14 @@ def write_continuous(store: DataStore, meta: Meta, source: Source) -> dict[str, 
             "chromosomes": chromosomes,
             "source": meta.source,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            # Kept one generation: a warm reader may hold the old record for a release TTL.
+            "previous": previous.get("attempt") if isinstance(previous, dict) else None,
         }
         write_json_atomically(store, uri, record)
         leased.committed = True
-    if isinstance(previous, dict) and previous.get("attempt") not in (None, attempt):
-        _remove_dir(store, layout.continuous_uri(store.root, str(previous["attempt"])))
+    stale = previous.get("previous") if isinstance(previous, dict) else None
+    if stale and stale not in (attempt, record["previous"]):
+        _remove_dir(store, layout.continuous_uri(store.root, str(stale)))
     layout.forget()
     return record
 
