@@ -325,6 +325,11 @@ def run_cases(
             runs["tiledb"]["cold"].append(measure(cold_tiledb))
             runs["duckdb"]["cold"].append(measure(cold_duckdb))
         results[case] = {s: {m: summary(r) for m, r in modes.items()} for s, modes in runs.items()}
+    blocks = tdb.gwas._blocks  # on S3: what the warm reader holds after every case
+    if blocks is not None:
+        used, budget = blocks.used / 2**20, blocks.budget / 2**20
+        print(f"TileDB block cache of the warm reader: {len(blocks._blocks)} blocks, "
+              f"{used:.0f} MiB (budget {budget:.0f} MiB)")  # fmt: skip
     return results
 
 
