@@ -22,6 +22,7 @@ where an expression lacks one) by the concatenation of their columns.
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 import time
@@ -105,7 +106,7 @@ class Axis:
     coords: list[int]
     attrs: dict[str, list[str]]
 
-    def take(self, positions: Sequence[int]) -> Axis:
+    def take(self, positions: Sequence[int] | range) -> Axis:
         return Axis(
             [self.coords[p] for p in positions],
             {name: [values[p] for p in positions] for name, values in self.attrs.items()},
@@ -118,6 +119,7 @@ class Source(Protocol):
 
     def features(self, store: DataStore) -> Axis: ...
     def samples(self, store: DataStore) -> Axis: ...
+    def array_samples(self, store: DataStore) -> Axis: ...  # of every source of its array
     def read(self, store: DataStore, rows: list[int], columns: list[int]) -> np.ndarray: ...
 
 
@@ -134,9 +136,13 @@ class ReleaseTissue:
         return store.memo(self.release, "rnagetFeatures", lambda: _release_features(store, self))
 
     def samples(self, store: DataStore) -> Axis:
-        every = store.memo(self.release, "rnagetSamples", lambda: _release_samples(store, self))
-        inside = [i for i, c in enumerate(every.coords) if self.tissue.start <= c < self.tissue.end]
-        return every.take(inside)
+        every = self.array_samples(store)
+        first = bisect.bisect_left(every.coords, self.tissue.start)
+        return every.take(range(first, bisect.bisect_left(every.coords, self.tissue.end)))
+
+    def array_samples(self, store: DataStore) -> Axis:
+        """Every sample of the release, in column order (the tissues' samples together)."""
+        return store.memo(self.release, "rnagetSamples", lambda: _release_samples(store, self))
 
     def read(self, store: DataStore, rows: list[int], columns: list[int]) -> np.ndarray:
         def query(array: tiledb.Array) -> np.ndarray:
@@ -200,6 +206,9 @@ class HostedMatrix:
         columns = self.record["columns"]
         count = len(columns["Sample"])
         return Axis(list(range(count)), {n: list(v) for n, v in columns.items()})
+
+    def array_samples(self, store: DataStore) -> Axis:
+        return self.samples(store)
 
     def read(self, store: DataStore, rows: list[int], columns: list[int]) -> np.ndarray:
         array = _hosted_array(store, self.uri)
@@ -394,8 +403,9 @@ def filters(store: DataStore, caller: Caller, kind: str | None) -> list[Obj]:
 
 def _sample_filters(store: DataStore, found: Iterable[Expression]) -> list[Obj]:
     values: dict[str, set[str]] = {name: set() for name in SAMPLE_FILTERS}
-    for expression in found:
-        attrs = expression.source.samples(store).attrs
+    arrays = {e.source.array_key: e.source for e in found}  # a release's tissues: once
+    for source in arrays.values():
+        attrs = source.array_samples(store).attrs
         for name, (attr, _) in SAMPLE_FILTERS.items():
             values[name].update(v for v in attrs.get(attr, ()) if v)
     return [
@@ -446,15 +456,16 @@ class Selection:
         ]
 
     def sample_positions(self, samples: Axis) -> list[int]:
-        wanted = set(self.sample_ids) if self.sample_ids is not None else None
-        tests = [(SAMPLE_FILTERS[name][0], value) for name, value in self.sample_filters]
+        """A sample filter on an attribute the matrix lacks keeps none of its samples."""
         count = len(samples.coords)
-        return [
-            i
-            for i in range(count)
-            if (wanted is None or samples.attrs["Sample"][i] in wanted)
-            and all(samples.attrs.get(attr, [""] * count)[i] == value for attr, value in tests)
-        ]
+        kept: Sequence[int] = range(count)
+        if self.sample_ids is not None:
+            wanted = set(self.sample_ids)
+            kept = [i for i in kept if samples.attrs["Sample"][i] in wanted]
+        for name, value in self.sample_filters:
+            values = samples.attrs.get(SAMPLE_FILTERS[name][0])
+            kept = [i for i in kept if values is not None and values[i] == value]
+        return list(kept)
 
 
 def check_bounds(min_value: float | None, max_value: float | None) -> None:
