@@ -43,7 +43,9 @@ MEDIA_TYPES = {
 }
 LOOM_SPEC_VERSION = "3.0.0"
 NAN_TEXT = "NaN"
-_TSV_BLOCK_ROWS = 256  # rows formatted per chunk: bounded memory, few Python round trips
+# Values formatted per chunk: a value's text costs ~130 bytes while formatted (numpy's
+# fixed-width unicode, then a str), so a chunk stays near 10 MB however wide the matrix.
+_TSV_BLOCK_CELLS = 65_536
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,10 @@ def tsv_chunks(
     head.append("\t".join([*row_columns, *column_labels]) + "\n")
     yield "".join(head).encode()
     row_values = [matrix.row_attrs[name] for name in row_columns]
-    for start in range(0, matrix.shape[0], _TSV_BLOCK_ROWS):
-        stop = min(start + _TSV_BLOCK_ROWS, matrix.shape[0])
+    rows, columns = matrix.shape
+    block_rows = max(1, _TSV_BLOCK_CELLS // max(1, columns))
+    for start in range(0, rows, block_rows):
+        stop = min(start + block_rows, rows)
         texts = _decimal_texts(matrix.values[start:stop])
         lines = [
             "\t".join([*(values[start + i] for values in row_values), *texts[i]]) + "\n"
