@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks import coldstart, expression, gwas, importtime, ld, warm
+from benchmarks import coldstart, expression, gwas, importtime, ld, rnaget, warm
 from benchmarks.env import (
     BUCKET,
     EVENTS,
@@ -279,6 +279,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     expression.add_arguments(parser)
     gwas.add_arguments(parser)
     ld.add_arguments(parser)
+    rnaget.add_arguments(parser)
     args = parser.parse_args(argv)
     setup_process_env()
     start = time.perf_counter()
@@ -295,12 +296,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     gwas_results = gwas.run(args)
     # LD panels: clumping, an LD matrix, associations with proxies, on its own moto server.
     ld_results = ld.run(args)
+    # RNAget: a 1,000-gene x all-samples slice as TSV and loom, time and peak memory.
+    rnaget_results = rnaget.run(args)
     summary = {
         "cold_start": cold,
         "warm": warm_results,
         "expression": expression_results,
         "gwas": gwas_results,
         "ld": ld_results,
+        "rnaget": rnaget_results,
         "elapsed_s": time.perf_counter() - start,
     }
     print(f"\nBENCH_JSON {json.dumps(rounded(summary))}")
