@@ -19,10 +19,11 @@ The URL is the capability, as the spec's tickets allow (the client sends no toke
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ TICKET_DIR = ("rnaget", "tickets")
 FILES_ROUTE = "/rnaget/files"
 URL_LIFETIME_SECONDS = 3600  # short-lived: the suite and clients fetch right away
 LIFECYCLE_TAG = "omicsgate=rnaget-ticket"  # infra/template.yaml expires objects tagged so
+PART_BYTES = 8 * 1024 * 1024  # S3's multipart parts must be >= 5 MiB (the last aside)
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,12 @@ def ticket_file(store: DataStore, key: str, file_format: str) -> TicketFile:
 
 def write_once(store: DataStore, file: TicketFile, chunks: Iterable[bytes]) -> None:
     """Write the file unless it exists (same key, same bytes). ``chunks`` is only iterated
-    when the file is missing, so a repeated request reads no matrix."""
+    when the file is missing, so a repeated request reads no matrix; they are written as
+    they come (a multipart upload on S3), never held whole."""
     if _exists(store, file.uri):
         return
     if file.uri.startswith("s3://"):
-        _put_s3(store, file, b"".join(chunks))
+        _put_s3(store, file, chunks)
     else:
         _write_local(file.uri, chunks)
 
@@ -74,16 +77,47 @@ def _exists(store: DataStore, uri: str) -> bool:
     return bool(store.vfs().is_file(uri))
 
 
-def _put_s3(store: DataStore, file: TicketFile, data: bytes) -> None:
-    """One PutObject (the function may put only under ``rnaget/tickets/``), with the
-    Content-Type the presigned URL will serve and the lifecycle tag."""
+def _parts(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """The chunks regrouped into pieces of at least ``size`` bytes (the last may be less)."""
+    held: list[bytes] = []
+    count = 0
+    given = False
+    for chunk in chunks:
+        held.append(chunk)
+        count += len(chunk)
+        if count >= size:
+            yield b"".join(held)
+            held, count, given = [], 0, True
+    if held or not given:  # an empty file is one empty piece
+        yield b"".join(held)
+
+
+def _put_s3(store: DataStore, file: TicketFile, chunks: Iterable[bytes]) -> None:
+    """One PutObject, or a multipart upload of :data:`PART_BYTES` parts for a larger file
+    (both need only ``s3:PutObject``, on ``rnaget/tickets/`` only), with the Content-Type
+    the presigned URL will serve and the lifecycle tag. An upload that fails midway is
+    cleared by the bucket's rule for incomplete multipart uploads."""
     import boto3
 
     bucket, _, key = file.uri.removeprefix("s3://").partition("/")
     settings = store.settings
     client = boto3.client("s3", endpoint_url=settings.s3_endpoint, region_name=settings.region)
-    client.put_object(
-        Bucket=bucket, Key=key, Body=data, ContentType=file.media_type, Tagging=LIFECYCLE_TAG
+    extra = {"ContentType": file.media_type, "Tagging": LIFECYCLE_TAG}
+    parts = _parts(chunks, PART_BYTES)
+    first = next(parts)
+    second = next(parts, None)
+    if second is None:
+        client.put_object(Bucket=bucket, Key=key, Body=first, **extra)
+        return
+    upload = client.create_multipart_upload(Bucket=bucket, Key=key, **extra)["UploadId"]
+    done = []
+    for number, data in enumerate(itertools.chain([first, second], parts), start=1):
+        answer = client.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=data
+        )
+        done.append({"PartNumber": number, "ETag": answer["ETag"]})
+    client.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": done}
     )
 
 
