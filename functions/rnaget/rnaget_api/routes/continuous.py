@@ -117,6 +117,7 @@ def search_continuous_ticket(
     sample_ids: SampleIDList = None,
 ) -> dict[str, object]:
     """A ticket to the matrices matching every filter, combined (404 when none does)."""
+    _known_only(request)
     filters = _filters(projectID=project_id, studyID=study_id, version=version, tags=tags)
     answer = _searched(store, caller, filters, (chromosome, start, end), sample_ids, file_type)
     meter.charge()
@@ -140,6 +141,7 @@ def search_continuous_bytes(
     sample_ids: SampleIDList = None,
 ) -> Response:
     """The matrices matching every filter, combined, as a file."""
+    _known_only(request)
     filters = _filters(projectID=project_id, studyID=study_id, version=version, tags=tags)
     answer = _searched(store, caller, filters, (chromosome, start, end), sample_ids, file_type)
     meter.charge()
@@ -149,6 +151,18 @@ def search_continuous_bytes(
 # What the routes share ------------------------------------------------------------------
 
 Slice = tuple[str | None, int | None, int | None]
+
+
+# What a search takes besides its filters.
+_SLICING = ("format", "chr", "start", "end", "sampleIDList")
+
+
+def _known_only(request: Request) -> None:
+    """A search names only known filters (400 otherwise, as /projects does): a misspelt
+    filter must not widen the answer to every matrix."""
+    for name in request.query_params:
+        if name not in continuous.FILTERS and name not in _SLICING:
+            raise unknown_filter(UnknownFilter(name, continuous.FILTERS))
 
 
 def _filters(**given: str | None) -> dict[str, str]:
