@@ -551,7 +551,9 @@ def _read_part(store: DataStore, part: _Part) -> tuple[Axis, Axis, np.ndarray]:
         n: [v for axis in part.columns for v in axis.attrs.get(n, [""] * len(axis.coords))]
         for n in names
     }
-    return part.rows, Axis(order, attrs), np.asarray(block[:, order], dtype=np.float32)
+    if order != list(range(len(wanted))):  # the columns as read are usually the answer's
+        block = block[:, order]
+    return part.rows, Axis(order, attrs), np.asarray(block, dtype=np.float32)
 
 
 def _combine(blocks: list[tuple[Axis, Axis, np.ndarray]]) -> Matrix:
