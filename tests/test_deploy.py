@@ -447,16 +447,19 @@ def test_template_deploys_with_its_resources() -> None:
         assert env["OMICSGATE_JWT_AUDIENCE"] == outputs["UserPoolClientId"], name
         assert outputs[f"{name}Name"] == config["FunctionName"], name
 
-        # Its role: read-only on the data bucket, GetItem/UpdateItem on the users table.
+        # Its role: read-only on the data bucket (RNAget also writes its ticket files),
+        # GetItem/UpdateItem on the users table.
         role = config["Role"].rsplit("/", 1)[1]
         statements = _policy_statements(role)
-        actions = {
-            action
-            for s in statements
-            for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-        }
+        actions = {action for s in statements for action in _actions(s)}
         assert {"s3:GetObject", "s3:ListBucket"} <= actions, name
-        assert not any(a.startswith("s3:Put") or a.startswith("s3:Delete") for a in actions), name
+        writes = [s for s in statements if any(_writes_s3(a) for a in _actions(s))]
+        if name == "RnagetFunction":  # RNAget ticket files (omicsgate.rnaget.tickets), only
+            assert len(writes) == 1, writes
+            assert writes[0]["Resource"] == f"arn:aws:s3:::{bucket}/*rnaget/tickets/*", writes
+            assert not any(a.startswith("s3:Delete") for a in actions), name
+        else:
+            assert not writes, name
         assert {a for a in actions if a.startswith("dynamodb:")} == {
             "dynamodb:GetItem",
             "dynamodb:UpdateItem",
@@ -595,3 +598,12 @@ def test_snapstart_deploys_behind_the_live_alias() -> None:
         assert alias["Type"] == "AWS::Lambda::Alias"
     kinds = {kind for kind, _ in _physical_ids().values()}
     assert {"AWS::Lambda::Version", "AWS::Lambda::Alias"} <= kinds
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def _writes_s3(action: str) -> bool:
+    return action.startswith(("s3:Put", "s3:Delete"))
