@@ -148,6 +148,21 @@ def test_layer_build_ships_the_package() -> None:
     assert Path(ROOT / "layers" / "common" / "python" / "omicsgate" / "py.typed").exists()
 
 
+def test_rnaget_function_ships_h5py_as_pinned_for_development() -> None:
+    """RnagetFunction builds with its Makefile: h5py from functions/rnaget/requirements.txt
+    without dependencies (numpy is the layer's), at the version the tests run."""
+    from importlib.metadata import version
+
+    requirements = (ROOT / "functions" / "rnaget" / "requirements.txt").read_text()
+    pins = [line for line in requirements.splitlines() if line and not line.startswith("#")]
+    assert pins == [f"h5py=={version('h5py')}"]
+    assert f'"{pins[0]}"' in (ROOT / "pyproject.toml").read_text()
+    makefile = (ROOT / "functions" / "rnaget" / "Makefile").read_text()
+    assert "build-RnagetFunction:" in makefile and "--no-deps" in makefile
+    function = _resources("AWS::Serverless::Function")["RnagetFunction"]
+    assert function["Metadata"]["BuildMethod"] == "makefile"
+
+
 def _statements(function: dict) -> list[dict]:
     found = []
     for policy in function["Properties"].get("Policies", []):
