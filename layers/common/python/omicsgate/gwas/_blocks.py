@@ -63,13 +63,15 @@ class BlockCache:
         self._blocks.clear()
         self.used = 0
 
-    def blocks_of(self, lo: int, hi: int) -> range:
+    def spans(self, keys: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """(first block, last block) of each key range."""
         import numpy as np
 
         assert self.bounds is not None
-        first = int(np.searchsorted(self.bounds, np.uint64(lo), side="right")) - 1
-        last = int(np.searchsorted(self.bounds, np.uint64(hi), side="right")) - 1
-        return range(first, last + 1)
+        ends = np.array(keys, dtype=np.uint64).reshape(-1, 2)
+        first = np.searchsorted(self.bounds, ends[:, 0], side="right").astype(np.int64) - 1
+        last = np.searchsorted(self.bounds, ends[:, 1], side="right").astype(np.int64) - 1
+        return first, last
 
     def key_range(self, block: int) -> tuple[int, int]:
         assert self.bounds is not None
@@ -145,15 +147,28 @@ def select(
     """The rows of the blocks inside the (sorted, disjoint) ranges, in locus order."""
     import numpy as np
 
+    ends = np.array(ranges, dtype=np.uint64).reshape(-1, 2)
+    first, last = cache.spans(ranges)
     pieces: list[dict[str, np.ndarray]] = []
-    for lo, hi in ranges:
-        for block in cache.blocks_of(lo, hi):
-            columns = blocks[block]
-            locus = columns["locus"]
-            a = int(np.searchsorted(locus, np.uint64(lo), side="left"))
-            b = int(np.searchsorted(locus, np.uint64(hi), side="right"))
-            pieces.append({k: v[a:b] for k, v in columns.items()})
+    for block in sorted(blocks):
+        inside = (first <= block) & (last >= block)
+        if not inside.any():
+            continue
+        columns = blocks[block]
+        locus = columns["locus"]
+        a = np.searchsorted(locus, ends[inside, 0], side="left")
+        b = np.searchsorted(locus, ends[inside, 1], side="right")
+        pieces.append({k: v[_aranges(a, b)] for k, v in columns.items()})
     return {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
+
+
+def _aranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The indices of every [start, stop) in turn, as one array."""
+    import numpy as np
+
+    lengths = np.maximum(stops - starts, 0)
+    offsets = np.cumsum(lengths) - lengths
+    return np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
 
 
 def _size(columns: dict[str, np.ndarray]) -> int:

@@ -189,22 +189,23 @@ class GwasStore:
                 if bounds is None:
                     return None
                 cache.reset(generation, bounds)
-            spans = [cache.blocks_of(lo, hi) for lo, hi in keys]
-            if any(len(span) > _blocks.MAX_BLOCKS_PER_RANGE for span in spans):
+            first, last = cache.spans(keys)
+            if int((last - first).max()) + 1 > _blocks.MAX_BLOCKS_PER_RANGE:
                 return None
-            held = {b: cache.get(b) for span in spans for b in span}
+            # At most two blocks a range: its first and its last.
+            held = {int(b): cache.get(int(b)) for b in set(first.tolist()) | set(last.tolist())}
         found = {b: c for b, c in held.items() if c is not None}
         missing = sorted(b for b, c in held.items() if c is None)
         if not missing:
             return _blocks.select(cache, found, keys)
         # One query: up to FILL_PER_QUERY missing blocks whole (then kept), the loci of
         # the other missing blocks exactly (a cold query stays close to a direct read).
-        filled = missing[: _blocks.FILL_PER_QUERY]
+        filled, rest = missing[: _blocks.FILL_PER_QUERY], set(missing[_blocks.FILL_PER_QUERY :])
         exact = [
             (max(lo, cache.key_range(b)[0]), min(hi, cache.key_range(b)[1]))
-            for lo, hi in keys
-            for b in cache.blocks_of(lo, hi)
-            if b in missing[_blocks.FILL_PER_QUERY :]
+            for (lo, hi), one, other in zip(keys, first.tolist(), last.tolist(), strict=True)
+            for b in {one, other}
+            if b in rest
         ]
         read = merged_ranges([*(cache.key_range(b) for b in filled), *exact])
 
@@ -432,11 +433,13 @@ def _records(columns: dict[str, np.ndarray], studies: Sequence[Study], order: st
     ordered = {k: v[index] for k, v in cols.items()}
     ordered["p"] = 10.0 ** -ordered["lp"]
     as_lists = {k: v.tolist() for k, v in ordered.items()}
+    ids, traits = [s.id for s in studies], [s.trait for s in studies]
+    names = {int(c): chrom_name(c) for c in set(as_lists["chrom"])}
     return [
         {
-            "id": studies[r].id,
-            "trait": studies[r].trait,
-            "chr": chrom_name(chrom),
+            "id": ids[r],
+            "trait": traits[r],
+            "chr": names[chrom],
             "position": pos,
             "rsid": str(rsid),
             "ea": str(ea),
