@@ -334,6 +334,26 @@ def test_a_project_search_combines_its_tissues_and_reads_only_what_is_asked(
     assert len(rows) == 1 and len(columns) == liver["rnaSeqSampleCount"]
 
 
+def test_list_parameters_take_commas_and_repeated_keys(rnaget: Caller) -> None:
+    path = f"/rnaget/expressions/{LIVER}/bytes"
+    whole = parse_tsv(fetch(rnaget, path, "format=tsv&featureIDList=Eno1")[2])
+    first, second = (label.split(", ")[0] for label in whole["labels"][3:5])
+    commas = fetch(
+        rnaget, path, f"format=tsv&featureIDList=Eno1,Actb&sampleIDList={first},{second}"
+    )
+    repeated = fetch(
+        rnaget,
+        "/rnaget/expressions/bytes",
+        f"format=tsv&studyID={LIVER}&featureIDList=Eno1&featureIDList=Actb"
+        f"&sampleIDList={first}&sampleIDList={second}",
+    )
+    assert commas[0] == repeated[0] == 200, repeated[2][:300]
+    by_commas, by_keys = parse_tsv(commas[2]), parse_tsv(repeated[2])
+    assert by_commas["GeneID"] == by_keys["GeneID"] == list(GENES)
+    assert by_commas["labels"] == by_keys["labels"] == whole["labels"][3:5]
+    assert np.array_equal(by_commas["values"][0], whole["values"][0, 3:5], equal_nan=True)
+
+
 def test_units_are_listed_and_checked(rnaget: Caller) -> None:
     status, units = get_json(rnaget, "/rnaget/expressions/units")
     assert status == 200 and units == ["TPM"]

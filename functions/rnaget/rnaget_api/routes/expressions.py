@@ -1,6 +1,7 @@
 """RNAget expressions: formats, units, filters, and matrices by ID or by search, as a
 ticket or as bytes (the matrix answers are :mod:`rnaget_api.routes.files`')."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -16,7 +17,7 @@ from omicsgate.storage import DataStore
 from omicsgate.web import ApiError
 from omicsgate.web.params import Store, split_ids
 from omicsgate.web.security import CurrentCaller, Metered
-from rnaget_api.routes import NOT_FOUND, PREFIX, filter_params, unknown_filter
+from rnaget_api.routes import NOT_FOUND, PREFIX, unknown_filter
 from rnaget_api.routes.files import MatrixAnswer, file_format, file_response, ticket
 
 router = APIRouter(prefix=PREFIX + "/expressions", tags=["expressions"])
@@ -46,6 +47,18 @@ class SliceParams:
     file_format: str | None  # None: not given
 
 
+def _single_values(request: Request, names: Collection[str]) -> dict[str, str]:
+    """The query's values of these filters, one each (given twice is a 400). Only these:
+    list parameters may repeat their key."""
+    found: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        if key in names:
+            if key in found:
+                raise ApiError(400, "given more than once; it takes one value", key)
+            found[key] = value
+    return found
+
+
 def _ids(values: list[str] | None, parameter: str) -> tuple[str, ...] | None:
     return None if values is None else tuple(dict.fromkeys(split_ids(values, parameter)))
 
@@ -68,9 +81,7 @@ def slice_params(
         expression.check_bounds(min_value, max_value)
     except SliceError as error:
         raise ApiError(error.status, error.problem, error.parameter) from error
-    samples = tuple(
-        (k, v) for k, v in filter_params(request).items() if k in expression.SAMPLE_FILTERS
-    )
+    samples = tuple(_single_values(request, expression.SAMPLE_FILTERS).items())
     selection = Selection(
         _ids(feature_ids, "featureIDList"),
         _ids(feature_names, "featureNameList"),
@@ -151,7 +162,7 @@ def _one(store: DataStore, caller: Caller, expression_id: str) -> Expression:
 
 
 def _searched(request: Request, store: DataStore, caller: Caller) -> list[Expression]:
-    filters = {k: v for k, v in filter_params(request).items() if k in expression.OBJECT_FILTERS}
+    filters = _single_values(request, expression.OBJECT_FILTERS)
     chosen = expression.search(store, caller, filters)
     if not chosen:
         raise ApiError(404, NO_MATCH)
