@@ -261,6 +261,37 @@ def test_the_search_finds_the_compliance_matrix_by_its_study(
     assert status == 404 and found["message"] == "no expression matches the search"
 
 
+def test_units_choose_among_matrices_of_a_study_and_are_never_converted(
+    store: Any, call: Caller, shipped: dict[str, Any]
+) -> None:
+    """A fresh store: the compliance objects plus a second matrix of the same study in
+    FPKM, ingested from the suite's TSV (so the TSV reader is checked too)."""
+    from omicsgate.ingest import rnaget_expression
+    from omicsgate.rnaget import expression
+
+    command = ["--data-uri", store.root, "ingest", "rnaget-compliance", str(COMPLIANCE_DIR)]
+    assert cli_main(command) == 0
+    tsv = rnaget_expression.tsv_matrix(str(COMPLIANCE_DIR / "expression.tsv"))
+    meta = rnaget_expression.Meta("fpkm-copy", COMPLIANCE_STUDY, "FPKM")
+    rnaget_expression.write_expression(store, meta, tsv)
+    expression.forget()
+    status, units = get_json(call, "/rnaget/expressions/units")
+    assert status == 200 and units == ["FPKM", "TPM"]
+    search = "/rnaget/expressions/ticket"
+    status, error = get_json(call, search, f"format=tsv&studyID={COMPLIANCE_STUDY}")
+    assert status == 400 and error["message"].startswith("units: the expressions are in FPKM, TPM")
+    for unit in ("FPKM", "TPM"):
+        ticket, body = ticket_file(
+            call, search, f"format=tsv&studyID={COMPLIANCE_STUDY}&units={unit}"
+        )
+        assert ticket["units"] == unit
+        assert np.array_equal(parse_tsv(body)["values"], shipped["values"])  # never converted
+    status, error = get_json(call, "/rnaget/expressions/fpkm-copy/ticket", "units=TPM")
+    assert status == 400 and error["message"] == "units: the expression is in FPKM, not TPM"
+    status, error = get_json(call, search, "format=tsv&units=RPKM")
+    assert status == 400 and error["message"].startswith("units: unknown units 'RPKM'")
+
+
 # The demo release ---------------------------------------------------------------------
 
 

@@ -103,15 +103,19 @@ def _refuse_unknown(request: Request, allowed: frozenset[str]) -> None:
             raise unknown_filter(UnknownFilter(key, known))
 
 
+def _check_units(store: DataStore, caller: Caller, asked: str) -> None:
+    listed = expression.units(store, caller)
+    if asked not in listed:
+        raise ApiError(400, f"unknown units {asked!r}; one of {', '.join(listed)}", "units")
+
+
 def _units(store: DataStore, caller: Caller, asked: str | None, chosen: list[Expression]) -> str:
     """The units of the answer: the ones asked for (which must be listed by
     /expressions/units and be the expressions'; no conversion is served), else the one
     the expressions share."""
     have = sorted({e.units for e in chosen})
     if asked is not None:
-        listed = expression.units(store, caller)
-        if asked not in listed:
-            raise ApiError(400, f"unknown units {asked!r}; one of {', '.join(listed)}", "units")
+        _check_units(store, caller, asked)
         if have != [asked]:
             raise ApiError(400, f"the expression is in {', '.join(have)}, not {asked}", "units")
         return asked
@@ -161,9 +165,16 @@ def _one(store: DataStore, caller: Caller, expression_id: str) -> Expression:
     return found
 
 
-def _searched(request: Request, store: DataStore, caller: Caller) -> list[Expression]:
+def _searched(
+    request: Request, store: DataStore, caller: Caller, units: str | None
+) -> list[Expression]:
+    """The caller's expressions matching every object filter and, in a search, ``units``
+    (a search filters by units; an expression by ID in other units is a 400)."""
     filters = _single_values(request, expression.OBJECT_FILTERS)
     chosen = expression.search(store, caller, filters)
+    if units is not None:
+        _check_units(store, caller, units)
+        chosen = [e for e in chosen if e.units == units]
     if not chosen:
         raise ApiError(404, NO_MATCH)
     return chosen
@@ -212,7 +223,7 @@ def search_ticket(
     combined into one matrix and sliced; 404 when none matches."""
     _refuse_unknown(request, frozenset(expression.OBJECT_FILTERS))
     fmt = _search_format(params)
-    chosen = _searched(request, store, caller)
+    chosen = _searched(request, store, caller, params.units)
     answer = _answer(store, caller, meter, chosen, params, fmt)
     return ticket(request, store, answer)
 
@@ -225,7 +236,7 @@ def search_bytes(
     a Lambda response is a 303 to its ticket URL."""
     _refuse_unknown(request, frozenset(expression.OBJECT_FILTERS))
     fmt = _search_format(params)
-    chosen = _searched(request, store, caller)
+    chosen = _searched(request, store, caller, params.units)
     answer = _answer(store, caller, meter, chosen, params, fmt)
     return file_response(request, store, answer)
 
