@@ -158,7 +158,8 @@ def select(
         locus = columns["locus"]
         a = np.searchsorted(locus, ends[inside, 0], side="left")
         b = np.searchsorted(locus, ends[inside, 1], side="right")
-        pieces.append({k: v[_aranges(a, b)] for k, v in columns.items()})
+        rows = _aranges(a, b)
+        pieces.append({k: v[rows] for k, v in columns.items()})
     return {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
 
 
