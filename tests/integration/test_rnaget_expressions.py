@@ -309,6 +309,18 @@ def test_a_release_slice_equals_the_portal_gene_expression(rnaget: Caller) -> No
         assert np.array_equal(table["values"][row], expected, equal_nan=True), gene
 
 
+def test_a_release_loom_carries_the_sample_metadata(rnaget: Caller, tmp_path: Path) -> None:
+    query = "featureIDList=Eno1,Actb&sex=male"
+    _, tsv = ticket_file(rnaget, f"/rnaget/expressions/{LIVER}/ticket", f"format=tsv&{query}")
+    _, loom = ticket_file(rnaget, f"/rnaget/expressions/{LIVER}/ticket", f"format=loom&{query}")
+    table, opened = parse_tsv(tsv), read_loom_with_loompy(loom, tmp_path)
+    assert set(opened["ca"]) == {"Sample", "Tissue", "Subject", "Sex", "AgeBracket"}
+    assert set(opened["ca"]["Sex"]) == {"male"} and set(opened["ca"]["Tissue"]) == {"Liver"}
+    assert [f"{s}, Liver" for s in opened["ca"]["Sample"]] == table["labels"]
+    assert opened["ra"]["GeneID"] == table["GeneID"] == list(GENES)
+    assert np.array_equal(opened["values"], table["values"], equal_nan=True)
+
+
 def test_sample_filters_keep_the_samples_the_demo_files_describe(
     rnaget: Caller, demo_files: DemoFiles
 ) -> None:
