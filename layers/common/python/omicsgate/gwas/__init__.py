@@ -22,6 +22,10 @@ Layout under the data URI (see ``_layout``)::
 
 Rows of a slot no record names are invisible, so a killed ingestion shows nothing and a
 removed study disappears with its record; consolidation drops such rows for good.
+
+On S3, reads of ``by_position`` go through a bounded in-process cache of row blocks
+(``_blocks``: ~131,072 cells each, keyed by the committed slot set, bounds stored in the
+catalogue snapshot by consolidation; ``OMICSGATE_GWAS_BLOCK_CACHE_MB``, default 256, 0 off).
 """
 
 from omicsgate.gwas._catalog import Study
