@@ -295,6 +295,10 @@ def test_block_cache_serves_what_a_direct_read_serves(
     assert [r["position"] for r in gwas.phewas(list(gwas.studies().values()), loci, 1.0)] == [
         390, 200, 190, 180, 170, 160, 150, 140, 130, 120, 110, 100, 50
     ]  # fmt: skip
+    if gwas._blocks is not None:  # a block is read whole the second time it is asked for
+        assert gwas._blocks.used == 0
+        again = gwas.phewas(list(gwas.studies().values()), loci, 1.0)
+        assert gwas._blocks.used > 0 and len(again) == 13
     other = write_vcf(tmp_path / "b.vcf.gz", "c-a-2", [(150, "rs150", "A", "C", 0.5, 0.1, 3.0)])
     assert ingest(store, "--study", "c-a-2", "--metadata", meta, other) == 0
     gwas._studies = None  # its TTL has passed

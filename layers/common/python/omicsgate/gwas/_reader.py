@@ -194,13 +194,15 @@ class GwasStore:
                 return None
             # At most two blocks a range: its first and its last.
             held = {int(b): cache.get(int(b)) for b in set(first.tolist()) | set(last.tolist())}
+            missing = sorted(b for b, c in held.items() if c is None)
+            admitted = [b for b in missing if cache.admit(b)]
         found = {b: c for b, c in held.items() if c is not None}
-        missing = sorted(b for b, c in held.items() if c is None)
         if not missing:
             return _blocks.select(cache, found, keys)
-        # One query: up to FILL_PER_QUERY missing blocks whole (then kept), the loci of
-        # the other missing blocks exactly (a cold query stays close to a direct read).
-        filled, rest = missing[: _blocks.FILL_PER_QUERY], set(missing[_blocks.FILL_PER_QUERY :])
+        # One query: up to FILL_PER_QUERY missing blocks asked for before whole (then
+        # kept), the loci of the others exactly (a cold query stays a direct read).
+        filled = admitted[: _blocks.FILL_PER_QUERY]
+        rest = set(missing) - set(filled)
         exact = [
             (max(lo, cache.key_range(b)[0]), min(hi, cache.key_range(b)[1]))
             for (lo, hi), one, other in zip(keys, first.tolist(), last.tolist(), strict=True)
