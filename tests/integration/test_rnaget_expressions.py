@@ -229,6 +229,26 @@ def test_slices_hold_exactly_the_rows_and_columns_asked_for(
     assert np.array_equal(table["values"], shipped["values"][np.ix_(rows, columns)])
 
 
+@pytest.mark.parametrize("ranges_per_query", [1, 3])
+def test_a_slice_read_by_several_queries_holds_the_same_values(
+    rnaget: Caller, shipped: dict[str, Any], monkeypatch: pytest.MonkeyPatch, ranges_per_query: int
+) -> None:
+    """Scattered rows and columns, read a few runs per TileDB query (as a large slice is,
+    to bound TileDB's memory), give the file's values in the asked order."""
+    from omicsgate.rnaget import expression
+
+    monkeypatch.setattr(expression, "RANGES_PER_QUERY", ranges_per_query)
+    rows, columns = [3, 4, 10, 11, 12, 40, 77, 99], [0, 1, 5, 50, 51, 98]
+    ids = ",".join(shipped["GeneID"][i] for i in rows)
+    samples = ",".join(shipped["Sample"][i] for i in columns)
+    query = f"format=tsv&featureIDList={ids}&sampleIDList={samples}"
+    status, _, body = fetch(rnaget, f"/rnaget/expressions/{COMPLIANCE_EXPRESSION}/bytes", query)
+    assert status == 200
+    table = parse_tsv(body)
+    assert table["GeneID"] == [shipped["GeneID"][i] for i in rows]
+    assert np.array_equal(table["values"], shipped["values"][np.ix_(rows, columns)])
+
+
 @pytest.mark.parametrize(
     ("low", "high"), [(1.0, None), (None, 0.0), (0.5, 20.0), (3.0, 3.0), (1e9, None)]
 )
