@@ -168,3 +168,24 @@ def assert_invisible(
     shown = json.dumps(secret[1]).replace(restricted, "") if typed else json.dumps(secret[1])
     for marker in markers:
         assert marker not in shown, (probe, marker)
+
+
+# The TRS group: ``{dataset}`` is a tool ID (a tool restricted to a group, against one that
+# does not exist). Listings and searches must not show or count it.
+_TRS_VERSION = "/ga4gh/trs/v2/tools/{dataset}/versions/1.0"
+TRS_PROBES: list[Probe] = [
+    Probe("GET", "/ga4gh/trs/v2/tools"),
+    Probe("GET", "/ga4gh/trs/v2/tools", "id={dataset}"),
+    Probe("GET", "/ga4gh/trs/v2/tools", "organization=Cohort"),
+    Probe("GET", "/ga4gh/trs/v2/tools", "descriptorType=CWL&limit=1&offset=1"),
+    Probe("GET", "/ga4gh/trs/v2/toolClasses"),
+    Probe("GET", "/ga4gh/trs/v2/tools/{dataset}"),
+    Probe("GET", "/ga4gh/trs/v2/tools/{dataset}/versions"),
+    Probe("GET", _TRS_VERSION),
+    Probe("GET", _TRS_VERSION + "/CWL/descriptor"),
+    Probe("GET", _TRS_VERSION + "/PLAIN_CWL/descriptor/tools/echo.cwl"),
+    Probe("GET", _TRS_VERSION + "/CWL/tests"),
+    Probe("GET", _TRS_VERSION + "/CWL/files"),
+    Probe("GET", _TRS_VERSION + "/CWL/files", "format=zip"),
+    Probe("GET", _TRS_VERSION + "/containerfile"),
+]

@@ -452,8 +452,11 @@ def test_template_deploys_with_its_resources() -> None:
         role = config["Role"].rsplit("/", 1)[1]
         statements = _policy_statements(role)
         actions = {action for s in statements for action in _actions(s)}
-        assert {"s3:GetObject", "s3:ListBucket"} <= actions, name
         writes = [s for s in statements if any(_writes_s3(a) for a in _actions(s))]
+        if name == "TrsFunction":
+            check_trs_role(statements, bucket, outputs["TrsTableName"])
+            continue
+        assert {"s3:GetObject", "s3:ListBucket"} <= actions, name
         if name == "RnagetFunction":  # RNAget ticket files (omicsgate.rnaget.tickets), only
             assert len(writes) == 1, writes
             assert writes[0]["Resource"] == f"arn:aws:s3:::{bucket}/*rnaget/tickets/*", writes
@@ -598,6 +601,28 @@ def test_snapstart_deploys_behind_the_live_alias() -> None:
         assert alias["Type"] == "AWS::Lambda::Alias"
     kinds = {kind for kind, _ in _physical_ids().values()}
     assert {"AWS::Lambda::Version", "AWS::Lambda::Alias"} <= kinds
+
+
+def check_trs_role(statements: list[dict[str, Any]], bucket: str, table: str) -> None:
+    """TrsFunction: its files (get and put under */trs/files/*, nothing else of the bucket,
+    no delete), its table (conditional writes and scans) and the users table as others."""
+    s3 = [s for s in statements if any(a.startswith("s3:") for a in _actions(s))]
+    assert len(s3) == 1, s3
+    assert sorted(_actions(s3[0])) == ["s3:GetObject", "s3:PutObject"], s3
+    assert s3[0]["Resource"] == f"arn:aws:s3:::{bucket}/*trs/files/*", s3
+    tables: dict[str, set[str]] = {}
+    for statement in statements:
+        for action in _actions(statement):
+            if action.startswith("dynamodb:"):
+                resource = str(statement["Resource"]).rsplit("/", 1)[-1]
+                tables.setdefault(resource, set()).add(action)
+    assert tables.pop(table) == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Scan",
+    }
+    assert [set(v) for v in tables.values()] == [{"dynamodb:GetItem", "dynamodb:UpdateItem"}]
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:

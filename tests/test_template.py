@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,7 +26,27 @@ def app_routes(template: Template, function: str) -> set[tuple[str, str]]:
     app = importlib.import_module(spec.handler.rsplit(".", 1)[0]).app  # the handler module's app
     # The OpenAPI document lists every route the app serves, however routers are nested.
     paths = app.openapi()["paths"]
-    return {(method.upper(), path) for path, item in paths.items() for method in item}
+    # A {name:path} parameter (slashes allowed) is API Gateway's greedy {name+}.
+    greedy = {
+        re.sub(r"\{(\w+):path\}", r"{\1}", path): re.sub(r"\{(\w+):path\}", r"{\1+}", path)
+        for path in _route_paths(app.routes)
+        if ":path}" in path
+    }
+    return {
+        (method.upper(), greedy.get(path, path)) for path, item in paths.items() for method in item
+    }
+
+
+def _route_paths(routes: list, prefix: str = "") -> list[str]:
+    """Every route's path as declared (converters included), through included routers."""
+    found = []
+    for route in routes:
+        nested = getattr(route, "original_router", None)
+        if nested is not None:
+            found += _route_paths(nested.routes, prefix + route.include_context.prefix)
+        elif hasattr(route, "path"):
+            found.append(prefix + route.path)
+    return found
 
 
 def test_every_template_route_is_served_and_nothing_else(template: Template) -> None:
@@ -84,6 +105,7 @@ def test_functions_may_only_read_the_data() -> None:
     """Read-only, except that RNAget puts its ticket files under rnaget/tickets/."""
     functions = _resources("AWS::Serverless::Function")
     rnaget = functions.pop("RnagetFunction")
+    check_trs_files_policy(functions.pop("TrsFunction"))
     text = json.dumps(functions)
     for verb in (
         "s3:PutObject",
@@ -101,6 +123,15 @@ def test_functions_may_only_read_the_data() -> None:
     assert '"arn:${AWS::Partition}:s3:::${Bucket}/*rnaget/tickets/*"' in resource, resource
     others = json.dumps([s for s in _statements(rnaget) if s not in writes])
     assert "s3:" not in others and "S3CrudPolicy" not in json.dumps(rnaget)
+
+
+def check_trs_files_policy(trs: dict) -> None:
+    """TrsFunction reads and writes its files under trs/files/ and nothing else in S3."""
+    (statement,) = [s for s in _statements(trs) if "s3:" in json.dumps(s["Action"])]
+    assert sorted(statement["Action"]) == ["s3:GetObject", "s3:PutObject"]
+    resource = json.dumps(statement["Resource"])
+    assert '"arn:${AWS::Partition}:s3:::${Bucket}/*trs/files/*"' in resource, resource
+    assert "S3" not in json.dumps(trs["Properties"]["Policies"]).replace('"s3:', "")
 
 
 def test_rnaget_ticket_files_expire_after_a_day() -> None:
@@ -185,15 +216,71 @@ def test_functions_use_only_the_table_actions_they_need() -> None:
             ):
                 if action.startswith("dynamodb:"):
                     actions[action] = statement
+        if name == "TrsFunction":
+            check_trs_table_actions(function)
+            continue
         assert set(actions) == {"dynamodb:GetItem", "dynamodb:UpdateItem"}, name
         for statement in actions.values():
             assert statement["Resource"] == {"GetAtt": "UsersTable.Arn"}, name
         assert "allowance#*" in json.dumps(actions["dynamodb:UpdateItem"]["Condition"]), name
 
 
+def check_trs_table_actions(function: dict) -> None:
+    """The users table as every function; on its own table, what the registry needs:
+    GetItem, conditional PutItem and DeleteItem, Scan (listing). Never another table."""
+    by_table: dict[str, set[str]] = {}
+    for statement in _statements(function):
+        actions = (
+            [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        )
+        for action in actions:
+            if action.startswith("dynamodb:"):
+                by_table.setdefault(json.dumps(statement["Resource"]), set()).add(action)
+    assert by_table == {
+        json.dumps({"GetAtt": "UsersTable.Arn"}): {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        json.dumps({"GetAtt": "TrsTable.Arn"}): {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:Scan",
+        },
+    }
+
+
 def test_users_table_is_encrypted_with_expiring_counters() -> None:
-    (table,) = _resources("AWS::DynamoDB::Table").values()
+    table = _resources("AWS::DynamoDB::Table")["UsersTable"]
     props = table["Properties"]
     assert props["SSESpecification"]["SSEEnabled"] is True
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
     assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+
+
+def test_trs_table_is_encrypted_and_recoverable() -> None:
+    tables = _resources("AWS::DynamoDB::Table")
+    assert set(tables) == {"UsersTable", "TrsTable"}
+    props = tables["TrsTable"]["Properties"]
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    function = _resources("AWS::Serverless::Function")["TrsFunction"]
+    env = function["Properties"]["Environment"]["Variables"]
+    assert env["OMICSGATE_TRS_TABLE"] == {"Ref": "TrsTable"}
+
+
+def test_trs_function_ships_the_validators_pinned_for_development() -> None:
+    """TrsFunction builds with its Makefile: the validators of
+    functions/trs/requirements.txt, at the versions the tests run and the dev extras pin."""
+    from importlib.metadata import version
+
+    requirements = (ROOT / "functions" / "trs" / "requirements.txt").read_text()
+    pins = [line for line in requirements.splitlines() if line and not line.startswith("#")]
+    names = [pin.split("==")[0] for pin in pins]
+    assert names == ["cwl-utils", "miniwdl", "gxformat2"]
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    for pin, name in zip(pins, names, strict=True):
+        assert pin == f"{name}=={version(name)}"
+        assert f'"{pin}"' in pyproject, pin
+    makefile = (ROOT / "functions" / "trs" / "Makefile").read_text()
+    assert "build-TrsFunction:" in makefile
+    function = _resources("AWS::Serverless::Function")["TrsFunction"]
+    assert function["Metadata"]["BuildMethod"] == "makefile"

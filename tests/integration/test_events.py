@@ -25,6 +25,9 @@ def test_event_replays_to_a_json_200(backend: str, call: Caller, path) -> None: 
     if path.parent.name == "rnaget":
         check_rnaget_event(call, path.stem, event)
         return
+    if path.parent.name == "trs":
+        check_trs_event(call, path.stem, event)
+        return
     status, body, headers = call.event(event)
     assert status == 200, body
     assert headers["x-request-id"].startswith("example-")
@@ -147,3 +150,42 @@ def check_ticket_file(call: Caller, event: dict) -> None:  # type: ignore[type-a
     event["rawQueryString"] = url.query
     event["queryStringParameters"] = dict(parse_qsl(url.query))
     check_rnaget_file(call, event)
+
+
+def check_trs_event(call: Caller, stem: str, event: dict) -> None:  # type: ignore[type-arg]
+    """The registry is live data: the demo tool and a tool class are registered (through
+    the write API) before each event, writes replay with a writer's token, and each answer
+    is checked for what its route returns (PLAIN_ files are text, HEAD has no JSON to read)."""
+    from omicsgate.localapi.events import LocalContext, response_body
+    from tests.trs_data import DEMO_ID, put_demo, trs, writer_token
+
+    put_demo(call)
+    assert (
+        trs(
+            call, "PUT", "/toolClasses/commandlinetool", body={"name": "CLT"}, token=writer_token()
+        )[0]
+        == 200
+    )
+    method = event["requestContext"]["http"]["method"]
+    if method in ("POST", "PUT", "DELETE"):
+        event["headers"]["authorization"] = f"Bearer {writer_token()}"
+    response = call.handler_for("TrsFunction")(event, LocalContext())
+    body = response_body(response)
+    assert response["statusCode"] == 200, body
+    assert response["headers"]["x-request-id"] == f"example-{stem}"
+    if method != "GET":
+        return
+    answer = json.loads(body)
+    if stem == "getServiceInfo":
+        assert answer["type"] == {"group": "org.ga4gh", "artifact": "trs", "version": "2.1.0"}
+    elif stem in ("getTools", "getToolClasses", "getVersions"):
+        assert isinstance(answer, list) and answer and all("id" in item for item in answer)
+    elif stem in ("getTool", "getVersion"):
+        assert answer["id"] == event["rawPath"].rsplit("/", 1)[-1] and "url" in answer
+    elif stem in ("getDescriptor", "getDescriptorFile"):
+        assert "cwlVersion" in answer["content"] and answer["checksum"][0]["type"] == "sha-256"
+    elif stem == "getFiles":
+        assert {f["path"] for f in answer} >= {"workflow.cwl", "tools/echo.cwl"}
+    else:  # tests and containerfile: FileWrappers
+        assert isinstance(answer, list) and len(answer) == 1 and answer[0]["content"], stem
+    assert DEMO_ID in event["rawPath"] or stem in ("getServiceInfo", "getTools", "getToolClasses")

@@ -9,7 +9,7 @@ import pytest
 from omicsgate.ingest.demo import write_demo
 from tests.conftest import Caller, use_store
 from tests.helpers import gtf_records
-from tests.leaks import GWAS_PROBES, PROBES, Probe, assert_invisible
+from tests.leaks import GWAS_PROBES, PROBES, TRS_PROBES, Probe, assert_invisible
 from tests.tokens import user_token
 
 pytestmark = pytest.mark.integration
@@ -161,3 +161,49 @@ def test_members_see_the_restricted_study(local: str, call: Caller) -> None:
     event = http_api_event("POST", "/gwas/phewas", headers=headers, body=body)
     status, rows, _ = call.event(event)
     assert status == 200 and RESTRICTED_STUDY in {r["id"] for r in rows}
+
+
+RESTRICTED_TOOL = "cohort-a-pipeline"
+TOOL_MARKERS = [RESTRICTED_TOOL, "Cohort A private pipeline", "cohort-a-class"]
+
+
+@pytest.fixture(scope="module")
+def restricted_tool(local_data: str, call: Caller) -> list[str]:
+    """A public demo tool, and one only cohort-a may see (its own class too)."""
+    from tests.trs_data import put_demo
+
+    use_store(local_data)
+    put_demo(call)
+    put_demo(
+        call,
+        RESTRICTED_TOOL,
+        groups=["cohort-a"],
+        description=TOOL_MARKERS[1],
+        organization="Cohort A",
+        toolclass={"id": TOOL_MARKERS[2], "name": "Workflow"},
+    )
+    return TOOL_MARKERS
+
+
+@pytest.mark.parametrize("probe", TRS_PROBES, ids=lambda p: f"{p.path}?{p.query}")
+@pytest.mark.parametrize("who", ["anonymous", "other group"])
+def test_restricted_tool_is_invisible(
+    restricted_tool: list[str], local: str, call: Caller, probe: Probe, who: str
+) -> None:
+    token = None if who == "anonymous" else user_token("olga", {"cohort-b"})
+    assert_invisible(call, probe, token, RESTRICTED_TOOL, "no-such-tool", restricted_tool)
+
+
+def test_members_see_the_restricted_tool(
+    restricted_tool: list[str], local: str, call: Caller
+) -> None:
+    """The TRS probes can see something: a member lists and reads the restricted tool."""
+    from tests.trs_data import trs
+
+    token = user_token("anna", {"cohort-a"})
+    import json
+
+    status, _, body = trs(call, "GET", "/tools", "organization=Cohort", token=token)
+    assert status == 200 and [t["id"] for t in json.loads(body)] == [RESTRICTED_TOOL]
+    path = f"/tools/{RESTRICTED_TOOL}/versions/1.0/PLAIN_CWL/descriptor/tools/echo.cwl"
+    assert trs(call, "GET", path, token=token)[0] == 200

@@ -318,6 +318,8 @@ def test_preflight_is_answered_with_the_configured_cors(server: str) -> None:
     assert set(headers["access-control-allow-methods"].split(",")) == {
         "GET",
         "POST",
+        "PUT",  # the TRS write API
+        "DELETE",
         "OPTIONS",
         "HEAD",
     }

@@ -69,7 +69,7 @@ def test_template_cors_configuration() -> None:
     assert cors.allow_origins == ("*",) and not cors.allow_credentials
     assert dict(cors.preflight_headers("https://a.example")) == {
         "access-control-allow-origin": "*",
-        "access-control-allow-methods": "GET,POST,OPTIONS,HEAD",
+        "access-control-allow-methods": "GET,POST,PUT,DELETE,OPTIONS,HEAD",
         "access-control-allow-headers": "authorization,content-type",
         "access-control-max-age": "600",
     }
@@ -82,6 +82,11 @@ def test_template_cors_configuration() -> None:
         "retry-after",
         "x-next-cursor",  # GWAS paging
         "x-total-count",
+        "next_page",  # TRS /tools paging
+        "last_page",
+        "self_link",
+        "current_offset",
+        "current_limit",
     }
 
 

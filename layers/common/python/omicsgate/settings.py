@@ -30,6 +30,8 @@ class Settings:
     tier_limits: tuple[tuple[str, int], ...] = ()
     anonymous_limit: int = 10_000
     allowance_window_seconds: int = 600
+    # TRS registry metadata: a DynamoDB table in AWS; unset, a SQLite file beside the data.
+    trs_table: str | None = None
 
     def tier_limit(self, tier: str) -> int:
         limits = dict(self.tier_limits)
@@ -67,4 +69,5 @@ def get_settings() -> Settings:
         tier_limits=_tiers(env.get("OMICSGATE_TIERS") or DEFAULT_TIERS),
         anonymous_limit=int(env.get("OMICSGATE_ANONYMOUS_LIMIT", "10000")),
         allowance_window_seconds=int(env.get("OMICSGATE_ALLOWANCE_WINDOW_SECONDS", "600")),
+        trs_table=env.get("OMICSGATE_TRS_TABLE") or None,
     )

@@ -425,7 +425,8 @@ def _cmd_token(args: argparse.Namespace) -> int:
         print(f"omicsgate: {problem}", file=sys.stderr)
         return 2
     groups = _groups(args.groups)
-    print(issue_token(auth, args.user, groups, args.tier, round(args.days * 24 * 3600)))
+    lifetime = round(args.days * 24 * 3600)
+    print(issue_token(auth, args.user, groups, args.tier, lifetime, _groups(args.roles)))
     return 0
 
 
@@ -588,6 +589,7 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("action", choices=["issue", "revoke"])
     token.add_argument("--user", required=True)
     token.add_argument("--groups", default="", help="comma-separated groups")
+    token.add_argument("--roles", default="", help="comma-separated roles (trs-writer)")
     token.add_argument("--tier", default="standard", help="a tier of OMICSGATE_TIERS")
     token.add_argument("--days", type=float, default=14, help="lifetime, at most 365 days")
     token.set_defaults(run=_cmd_token)

@@ -34,9 +34,11 @@ def reset_settings() -> None:
     """Forget everything read from the environment: settings, data store, auth."""
     from omicsgate.auth import reset_auth
     from omicsgate.storage import reset_store
+    from omicsgate.trs import reset_registry
 
     reset_store()
     reset_auth()
+    reset_registry()
 
 
 def use_store(data_uri: str, endpoint: str | None = None) -> None:

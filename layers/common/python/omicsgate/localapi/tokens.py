@@ -68,9 +68,15 @@ def _write_jwks(auth_dir: str, jwk: dict[str, str]) -> None:
 
 
 def issue_token(
-    auth: Auth, uid: str, groups: frozenset[str], tier: str, lifetime: int = DEFAULT_LIFETIME
+    auth: Auth,
+    uid: str,
+    groups: frozenset[str],
+    tier: str,
+    lifetime: int = DEFAULT_LIFETIME,
+    roles: frozenset[str] = frozenset(),
 ) -> str:
-    """Register (or update) the user, then sign a token for them."""
+    """Register (or update) the user, then sign a token for them. Roles (e.g. the TRS
+    registry's ``trs-writer``) travel in the token's ``roles`` claim only."""
     key, kid = signing_key(auth.settings.auth_dir)
     existing = auth.backend.get_user(uid)
     valid_after = existing.valid_after if existing else 0
@@ -86,4 +92,6 @@ def issue_token(
         "groups": sorted(groups),
         "tier": tier,
     }
+    if roles:
+        claims["roles"] = sorted(roles)
     return jwt.encode(claims, key, algorithm="ES256", headers={"kid": kid})

@@ -1,0 +1,47 @@
+"""The TRS group's routers in one app; errors are TRS's ``{"code", "message"}``."""
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from omicsgate.trs import Conflict
+from omicsgate.web import create_app
+from omicsgate.web.errors import Problem
+from trs_api.routes import descriptors, service_info, tool_classes, tools, versions
+from trs_api.validation import DescriptorInvalid
+
+
+class TrsErrors:
+    """TRS ``Error``: ``{"code": int, "message": str}`` (plus OmicsGate's request id)."""
+
+    def body(self, problem: Problem) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": problem.status, "message": problem.message}
+        if problem.request_id:
+            body["requestId"] = problem.request_id
+        return body
+
+
+app = create_app(
+    "OmicsGate: GA4GH TRS 2.1",
+    TrsErrors(),
+    [
+        service_info.router,
+        tool_classes.router,
+        tools.router,
+        versions.router,
+        descriptors.router,
+    ],
+)
+
+
+@app.exception_handler(DescriptorInvalid)
+async def invalid_descriptor(request: Request, error: DescriptorInvalid) -> JSONResponse:
+    """Nothing was stored: each problem names its file, line and the validator's message."""
+    body = {"code": 400, "message": str(error), "errors": error.problems}
+    return JSONResponse(body, status_code=400)
+
+
+@app.exception_handler(Conflict)
+async def conflict(request: Request, error: Conflict) -> JSONResponse:
+    return JSONResponse({"code": 409, "message": str(error)}, status_code=409)

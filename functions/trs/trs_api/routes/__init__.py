@@ -1,0 +1,57 @@
+"""Shared pieces of the TRS routes: prefix, descriptor types, URLs, the writer check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends
+
+from omicsgate.auth import Caller
+from omicsgate.trs import WRITER_ROLE
+from omicsgate.web import ApiError
+from omicsgate.web.security import SignedInCaller
+
+PREFIX = "/ga4gh/trs/v2"
+TYPES = ("CWL", "WDL", "NFL", "GALAXY", "SMK")
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def read_route(router: APIRouter, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+    """A GET route that answers HEAD too (Starlette would answer 405; cwltool sends HEAD
+    first): two routes, so each has an operation ID of its own."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        for method in ("GET", "HEAD"):
+            router.add_api_route(path, endpoint, methods=[method], **options)
+        return endpoint
+
+    return register
+
+
+def parse_type(raw: str) -> tuple[str, bool]:
+    """``CWL`` -> (CWL, False); ``PLAIN_CWL`` and cwltool's ``plain-CWL`` -> (CWL, True)."""
+    name = raw.upper().replace("-", "_")
+    plain = name.startswith("PLAIN_")
+    name = name.removeprefix("PLAIN_")
+    if name not in TYPES:
+        raise ApiError(400, f"{raw!r} is not one of {', '.join(TYPES)} (or PLAIN_ + one)", "type")
+    return name, plain
+
+
+def roles(caller: Caller) -> frozenset[str]:
+    """The roles a token carries: claim ``roles``, a list or a comma-separated string."""
+    raw = caller.claims.get("roles") or []
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    return frozenset(str(r).strip() for r in raw if str(r).strip())
+
+
+def registry_writer(caller: SignedInCaller) -> Caller:
+    """401 without a token; 403 for a token without the ``trs-writer`` role."""
+    if WRITER_ROLE not in roles(caller):
+        raise ApiError(403, f"writing to the registry needs the {WRITER_ROLE!r} role")
+    return caller
+
+
+Writer = Annotated[Caller, Depends(registry_writer)]

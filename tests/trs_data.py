@@ -1,0 +1,52 @@
+"""The TRS demo tool of the stored events, writer tokens, and raw calls of the TRS handler."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from omicsgate.localapi.events import LocalContext, http_api_event, response_body
+from tests.conftest import ROOT, Caller
+from tests.tokens import claims, signed
+
+BASE = "/ga4gh/trs/v2"
+DEMO_ID = "omicsgate-echo"
+
+
+def demo_tool() -> dict[str, Any]:
+    """The body of events/trs/putTool.json: a CWL workflow importing tools/echo.cwl, a WDL
+    task, a CWL test file and a Dockerfile, in version 1.0."""
+    event = json.loads((ROOT / "events" / "trs" / "putTool.json").read_text())
+    body: dict[str, Any] = json.loads(event["body"])
+    return body
+
+
+def writer_token(uid: str = "wendy", groups: list[str] | None = None) -> str:
+    """A token with the registry's writer role (and groups, when the user is unknown)."""
+    return signed(claims(uid, roles=["trs-writer"], groups=groups or []))
+
+
+def trs(
+    call: Caller,
+    method: str,
+    path: str,
+    query: str = "",
+    body: Any = None,
+    token: str | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """One request through the TrsFunction handler: status, headers, raw body."""
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    data = None
+    if body is not None:
+        headers["content-type"] = "application/json"
+        data = json.dumps(body).encode()
+    event = http_api_event(method, f"{BASE}{path}", query, headers=headers, body=data)
+    response = call.handler_for("TrsFunction")(event, LocalContext())
+    return response["statusCode"], response.get("headers") or {}, response_body(response)
+
+
+def put_demo(call: Caller, tool_id: str = DEMO_ID, **changes: Any) -> None:
+    status, _, body = trs(
+        call, "PUT", f"/tools/{tool_id}", body={**demo_tool(), **changes}, token=writer_token()
+    )
+    assert status == 200, body
