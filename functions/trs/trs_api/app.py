@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from omicsgate.trs import Conflict
 from omicsgate.web import create_app
 from omicsgate.web.errors import Problem
-from trs_api.routes import descriptors, service_info, tool_classes, tools, versions
+from trs_api.routes import descriptors, legacy, service_info, tool_classes, tools, versions
 from trs_api.validation import DescriptorInvalid
 
 
@@ -31,6 +31,7 @@ app = create_app(
         tools.router,
         versions.router,
         descriptors.router,
+        legacy,  # filled by the routers above: import them first
     ],
 )
 

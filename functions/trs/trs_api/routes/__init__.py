@@ -17,13 +17,21 @@ TYPES = ("CWL", "WDL", "NFL", "GALAXY", "SMK")
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
+# The pre-2.0 base path that cwltool's TRS resolver (and Dockstore) use: every read route
+# is served there too, so `cwltool --add-ga4gh-tool-registry <server>` finds tools.
+LEGACY_PREFIX = "/api/ga4gh/v2"
+legacy = APIRouter(prefix=LEGACY_PREFIX, tags=["legacy"])
+
+
 def read_route(router: APIRouter, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
     """A GET route that answers HEAD too (Starlette would answer 405; cwltool sends HEAD
-    first): two routes, so each has an operation ID of its own."""
+    first), under the TRS prefix and the legacy one: one route per method and prefix, so
+    each has an operation ID of its own."""
 
     def register(endpoint: Endpoint) -> Endpoint:
-        for method in ("GET", "HEAD"):
-            router.add_api_route(path, endpoint, methods=[method], **options)
+        for target in (router, legacy):
+            for method in ("GET", "HEAD"):
+                target.add_api_route(path, endpoint, methods=[method], **options)
         return endpoint
 
     return register
@@ -35,7 +43,8 @@ def parse_type(raw: str) -> tuple[str, bool]:
     plain = name.startswith("PLAIN_")
     name = name.removeprefix("PLAIN_")
     if name not in TYPES:
-        raise ApiError(400, f"{raw!r} is not one of {', '.join(TYPES)} (or PLAIN_ + one)", "type")
+        # A 404 (what TRS lists for these routes): no version has files of that type.
+        raise ApiError(404, f"{raw!r} is not one of {', '.join(TYPES)} (or PLAIN_ + one)", "type")
     return name, plain
 
 

@@ -7,7 +7,7 @@ from trs_api.routes import PREFIX, read_route
 router = APIRouter(prefix=PREFIX, tags=["service-info"])
 
 
-@read_route(router, "/service-info", response_model=ServiceInfo)
+@read_route(router, "/service-info", response_model=ServiceInfo, response_model_exclude_none=True)
 def service_info() -> dict[str, object]:
     """GA4GH service-info 1.0 of type org.ga4gh:trs:2.1.0. Free and public."""
     return {

@@ -7,14 +7,15 @@ from omicsgate.trs.models import Tool, ToolRegister
 from omicsgate.web import ApiError
 from omicsgate.web.security import CurrentCaller, Metered
 from trs_api import presenting, registration
-from trs_api.routes import PREFIX, Writer, parse_type, read_route
+from trs_api.routes import PREFIX, Writer, read_route
 
 router = APIRouter(prefix=PREFIX, tags=["tools"])
 
 ToolId = Annotated[str, Path(alias="id", description="a tool ID")]
 Text = Annotated[str | None, Query()]
 # The paging headers of /tools (browsers read them through CORS expose headers).
-PAGING = ("next_page", "last_page", "self_link", "current_offset", "current_limit")
+MAX_LIMIT = 1000
+INT32 = 2**31  # TRS's limit is an int32
 
 
 @read_route(router, "/tools", response_model=list[Tool], response_model_exclude_none=True)
@@ -36,12 +37,12 @@ def list_tools(
     checker: Annotated[bool | None, Query()] = None,
     tags: Text = None,
     offset: Text = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    limit: Annotated[int, Query(ge=-INT32, lt=INT32, description="at most 1000 are given")] = 1000,
 ) -> list[dict[str, Any]]:
     """The tools the caller may see that match every filter, ``limit`` from ``offset`` (an
     index; past the end is ``[]``); the paging headers say where the other pages are."""
-    if descriptorType is not None:
-        descriptorType = parse_type(descriptorType)[0]
+    if descriptorType is not None:  # an unknown type matches no tool: [] rather than an error
+        descriptorType = descriptorType.upper().replace("-", "_").removeprefix("PLAIN_")
     filters = {
         "id": id,
         "alias": alias,
@@ -61,19 +62,19 @@ def list_tools(
         if presenting.matches(t, filters)
         and (checker is None or bool(t.get("has_checker")) == checker)
     ]
-    start = _offset(offset)
+    start, limit = _offset(offset, len(found)), min(max(limit, 1), MAX_LIMIT)
     meter.charge()
     response.headers.update(presenting.paging(request, start, limit, len(found)))
     base = presenting.base(request)
     return [presenting.tool(t, base) for t in found[start : start + limit]]
 
 
-def _offset(raw: str | None) -> int:
-    if raw is None:
+def _offset(raw: str | None, total: int) -> int:
+    """An index this server gave in a paging header; anything else (TRS offsets are opaque)
+    is past the end, so the answer is ``[]`` as TRS asks, never an error."""
+    if not raw:
         return 0
-    if not raw.isdigit():
-        raise ApiError(400, f"{raw!r} is not an offset given by this server", "offset")
-    return int(raw)
+    return int(raw) if raw.isdigit() else total
 
 
 @read_route(router, "/tools/{id}", response_model=Tool, response_model_exclude_none=True)

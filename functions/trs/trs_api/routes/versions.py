@@ -24,7 +24,12 @@ VersionId = Annotated[str, Path(description="a version ID of the tool")]
 def list_versions(
     request: Request, caller: CurrentCaller, meter: Metered, tool_id: ToolId
 ) -> list[dict[str, Any]]:
-    tool = get_registry().tool(caller, tool_id)
+    """The tool's versions; ``[]`` for an unknown (or invisible) tool: TRS gives this route
+    no 404."""
+    try:
+        tool = get_registry().tool(caller, tool_id)
+    except ApiError:
+        tool = {"id": tool_id, "versions": []}
     meter.charge()
     return presenting.tool(tool, presenting.base(request))["versions"]
 

@@ -11,7 +11,9 @@ def normalise_path(path: str) -> str:
     """``./a//b/../c.cwl`` -> ``a/c.cwl``; a path that climbs above the tool's root (or is
     absolute) is a 400: a descriptor's ``../`` import must stay among the version's files."""
     cleaned = path.replace("\\", "/").strip()
-    if not cleaned or cleaned.startswith("/"):
+    if not cleaned:
+        raise ApiError(404, "no file at an empty path", "relative_path")
+    if cleaned.startswith("/"):
         raise ApiError(400, f"{path!r} is not a relative path", "relative_path")
     normal = posixpath.normpath(cleaned)
     if normal == ".." or normal.startswith("../") or normal == ".":
