@@ -14,6 +14,10 @@ SAM_PATH := $(dir $(PYTHON)):$(PATH)
 IEUGWASPY_VENV := .venv-ieugwaspy
 # The official RNAget compliance suite (tests/integration/test_rnaget_compliance.py), likewise.
 RNAGET_COMPLIANCE_VENV := .venv-rnaget-compliance
+# schemathesis against the TRS 2.1 spec (tests/integration/test_trs_schemathesis.py) and
+# trs-cli (pydantic<2: tests/integration/test_trs_cli.py), each in a venv of its own.
+SCHEMATHESIS_VENV := .venv-schemathesis
+TRS_CLI_VENV := .venv-trs-cli
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -53,6 +57,16 @@ $(RNAGET_COMPLIANCE_VENV)/.installed: requirements-rnaget-compliance.txt
 	$(RNAGET_COMPLIANCE_VENV)/bin/pip install -q -r requirements-rnaget-compliance.txt
 	touch $@
 
+$(SCHEMATHESIS_VENV)/.installed:
+	$(PYTHON) -m venv $(SCHEMATHESIS_VENV)
+	$(SCHEMATHESIS_VENV)/bin/pip install -q schemathesis==4.32.5
+	touch $@
+
+$(TRS_CLI_VENV)/.installed:
+	$(PYTHON) -m venv $(TRS_CLI_VENV)
+	$(TRS_CLI_VENV)/bin/pip install -q trs-cli==0.7.0 "pydantic<2"
+	touch $@
+
 install: $(BIN)/.installed
 
 ieugwaspy: $(IEUGWASPY_VENV)/.installed
@@ -68,7 +82,8 @@ serve: data
 	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:$(PORT)/gwas/user"
 	$(BIN)/python -m omicsgate.localapi.server --template infra/template.yaml --port $(PORT)
 
-test: install $(SAM_VENV)/.installed $(IEUGWASPY_VENV)/.installed $(RNAGET_COMPLIANCE_VENV)/.installed
+test: install $(SAM_VENV)/.installed $(IEUGWASPY_VENV)/.installed $(RNAGET_COMPLIANCE_VENV)/.installed \
+		$(SCHEMATHESIS_VENV)/.installed $(TRS_CLI_VENV)/.installed
 	$(BIN)/ruff check layers functions tests benchmarks infra
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/mypy $(TYPED)

@@ -123,8 +123,10 @@ def files(
     themselves, at their relative paths, so a multi-file workflow runs as registered."""
     kind, _ = parse_type(type_)
     found = _files(caller, tool_id, version_id, kind)
+    if format not in (None, "zip"):  # TRS: an enum of one
+        raise ApiError(400, f"{format!r} is not a format of this route (zip)", "format")
     meter.charge()
-    if format is not None and format.lower() == "zip":  # TRS names one format; others: JSON
+    if format == "zip":
         return _zip(tool_id, version_id, found)
     return [
         {

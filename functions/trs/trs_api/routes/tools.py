@@ -7,7 +7,7 @@ from omicsgate.trs.models import Tool, ToolRegister
 from omicsgate.web import ApiError
 from omicsgate.web.security import CurrentCaller, Metered
 from trs_api import presenting, registration
-from trs_api.routes import PREFIX, Writer, read_route
+from trs_api.routes import PREFIX, TYPES, Writer, read_route
 
 router = APIRouter(prefix=PREFIX, tags=["tools"])
 
@@ -41,8 +41,10 @@ def list_tools(
 ) -> list[dict[str, Any]]:
     """The tools the caller may see that match every filter, ``limit`` from ``offset`` (an
     index; past the end is ``[]``); the paging headers say where the other pages are."""
-    if descriptorType is not None:  # an unknown type matches no tool: [] rather than an error
-        descriptorType = descriptorType.upper().replace("-", "_").removeprefix("PLAIN_")
+    if descriptorType is not None and descriptorType not in TYPES:  # TRS: an enum
+        raise ApiError(
+            400, f"{descriptorType!r} is not one of {', '.join(TYPES)}", "descriptorType"
+        )
     filters = {
         "id": id,
         "alias": alias,
