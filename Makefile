@@ -75,6 +75,7 @@ rnaget-compliance: $(RNAGET_COMPLIANCE_VENV)/.installed
 
 data: install
 	$(BIN)/omicsgate demo release
+	$(BIN)/omicsgate demo trs --template infra/template.yaml
 
 serve: data
 	@echo "Anonymous calls work on public data. For a token (kept in .auth/, valid 14 days):"

@@ -234,7 +234,7 @@ _CONTAINER = re.compile(r"""^\s*container:?\s*['"]([^'"$]+)['"]""", re.MULTILINE
 
 def _check_by_pattern(root: str, path: str, files: list[NewFile]) -> tuple[str | None, list[str]]:
     text = _content(files, path).decode(errors="replace")
-    return None, _CONTAINER.findall(text)
+    return None, [image.removeprefix("docker://") for image in _CONTAINER.findall(text)]
 
 
 _CHECKERS = {

@@ -20,6 +20,7 @@ omicsgate releases current [ID]             show (or switch) the current release
 omicsgate releases list|prune
 omicsgate demo files DIR           write the demo input files
 omicsgate demo release             ingest the demo data unless a release is current
+omicsgate demo trs                 register the demo TRS tools through the write API
 omicsgate token issue --user NAME [--groups a,b] [--tier standard]
 omicsgate token revoke --user NAME    refuse every token issued to NAME until now
 """
@@ -284,6 +285,15 @@ def _cmd_demo_release(args: argparse.Namespace) -> int:
         print(f"building the demo release {args.release} in {store.root} ...")
         build_demo_release(store, args.release, files, not args.quiet)
     print(f"current release: {args.release}")
+    return 0
+
+
+def _cmd_demo_trs(args: argparse.Namespace) -> int:
+    """The demo registry: CWL from the installed cwl-utils, OmicsGate's own descriptors."""
+    from omicsgate.ingest.demo_trs import seed_registry
+
+    registered = seed_registry(args.template)
+    print(f"TRS registry: {len(registered)} demo tools ({', '.join(registered)})")
     return 0
 
 
@@ -568,6 +578,9 @@ def _parser() -> argparse.ArgumentParser:
     release.add_argument("--genes", type=int, default=3000)
     release.add_argument("--seed", type=int, default=4)
     release.set_defaults(run=_cmd_demo_release)
+    trs = demo_kinds.add_parser("trs", help="register the demo TRS tools (idempotent)")
+    trs.add_argument("--template", default="infra/template.yaml")
+    trs.set_defaults(run=_cmd_demo_trs)
 
     releases = commands.add_parser("releases", help="list, publish, switch or prune releases")
     releases.add_argument("action", choices=["list", "current", "publish", "prune"])
