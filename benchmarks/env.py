@@ -34,6 +34,10 @@ AWS_ENV = {
 def setup_process_env() -> None:
     """Fake credentials, quiet powertools, and the reference function importable."""
     os.environ.update(AWS_ENV)
+    # The bench measures latency, not the OpenGWAS-style allowance: thousands of replayed
+    # requests would use up a window's (anonymous 10,000, and 1,000 a gwasinfo/files).
+    os.environ["OMICSGATE_ANONYMOUS_LIMIT"] = str(10**12)
+    os.environ["OMICSGATE_TIERS"] = f"standard={10**12},trusted={10**12}"
     os.environ.pop("AWS_PROFILE", None)
     os.environ.pop("OMICSGATE_S3_ENDPOINT", None)
     paths = [str(FUNCTION_DIR), str(ROOT), os.environ.get("PYTHONPATH", "")]

@@ -34,7 +34,8 @@ class Route:
     function: str = "ReferenceFunction"
     signed_in: bool = False  # sends a bearer token
     method: str = "GET"
-    body: bytes | None = None  # a POST's JSON body, as the stored event has it
+    body: bytes | None = None  # a POST's body, as the stored event has it
+    content_type: str = "application/json"  # of the body (ieugwaspy posts forms)
 
 
 Handlers = dict[str, Handler]
@@ -69,7 +70,7 @@ def call(handlers: Handlers, route: Route) -> float:
     """One invocation; its wall time in milliseconds."""
     headers = {"authorization": f"Bearer {bench_token()}"} if route.signed_in else None
     if route.body is not None:
-        headers = {**(headers or {}), "content-type": "application/json"}
+        headers = {**(headers or {}), "content-type": route.content_type}
     event = http_api_event(route.method, route.path, route.query, headers=headers, body=route.body)
     start = time.perf_counter()
     response = handlers[route.function](event, LocalContext())
