@@ -362,6 +362,7 @@ def test_the_event_is_what_api_gateway_sends(echo: tuple[str, Path]) -> None:
     assert event["cookies"] == ["session=abc", "theme=dark"]
     assert "cookie" not in event["headers"]
     assert event["headers"]["x-many"] == "1"
+    assert event["headers"]["x-forwarded-proto"] == "http"  # what the client used, as API GW
     assert (event["isBase64Encoded"], json.loads(event["body"])) == (False, {"hello": "world"})
 
 

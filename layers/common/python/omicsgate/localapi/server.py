@@ -117,6 +117,9 @@ class LocalApi:
             # API Gateway joins repeated headers with commas (cookies with "; ").
             separator = "; " if name == "cookie" else ","
             headers[name] = f"{headers[name]}{separator}{value}" if name in headers else value
+        # API Gateway tells the function the scheme the client used (https); Mangum assumes
+        # https without it, so links a function builds (TRS paging) would point at https.
+        headers["x-forwarded-proto"] = scope.get("scheme", "http")
         request_id = "-"
         try:
             body, too_large = await _read_body(receive)
