@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from omicsgate.portal import expression_schema as xs
 from omicsgate.portal.reference import GENES, TISSUES, gene_key
-from omicsgate.storage import DataStore
+from omicsgate.storage import DataStore, consecutive_runs
 
 if TYPE_CHECKING:
     import numpy as np
@@ -159,7 +159,7 @@ def expression_rows(store: DataStore, release: str, rows: Sequence[int]) -> np.n
         if not wanted:
             columns = int(array.schema.domain.dim(1).domain[1]) + 1
             return np.empty((0, columns), dtype=np.float32)
-        ranges = _runs(wanted)
+        ranges = consecutive_runs(wanted)
         return np.asarray(array.query(attrs=[TPM]).multi_index[ranges, :][TPM])
 
     block = store.read(release, xs.EXPRESSION, read)
@@ -181,17 +181,6 @@ def sample_column(store: DataStore, release: str, column: int) -> np.ndarray:
     return store.read(release, xs.EXPRESSION, read)
 
 
-def _runs(rows: list[int]) -> list[tuple[int, int]]:
-    """Sorted rows as inclusive ranges of consecutive rows."""
-    runs: list[tuple[int, int]] = []
-    for row in rows:
-        if runs and runs[-1][1] == row - 1:
-            runs[-1] = (runs[-1][0], row)
-        else:
-            runs.append((row, row))
-    return runs
-
-
 def summary_rows(store: DataStore, release: str, rows: Sequence[int]) -> np.ndarray:
     """Per-tissue medians (float32, ``len(rows)`` x summary tissues) of the given rows."""
     import numpy as np
@@ -199,7 +188,8 @@ def summary_rows(store: DataStore, release: str, rows: Sequence[int]) -> np.ndar
     wanted = sorted({int(r) for r in rows})
 
     def read(array: tiledb.Array) -> np.ndarray:
-        return np.asarray(array.query(attrs=["median"]).multi_index[_runs(wanted), :]["median"])
+        ranges = consecutive_runs(wanted)
+        return np.asarray(array.query(attrs=["median"]).multi_index[ranges, :]["median"])
 
     if not wanted:
         return np.empty((0, 0), dtype=np.float32)

@@ -18,15 +18,14 @@ groups. Its tags are its study's; its project is its study's parent.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from omicsgate.auth import Caller
-from omicsgate.rnaget import catalog
+from omicsgate.rnaget import _records, catalog
 from omicsgate.storage import DataStore
-from omicsgate.storage._layout import base_name, join
+from omicsgate.storage._layout import join
 from omicsgate.storage._store import unavailable_on_tiledb_error
 
 if TYPE_CHECKING:
@@ -78,36 +77,18 @@ def canonical_chromosome(name: str) -> str:
 
 # Records -------------------------------------------------------------------------------
 
-_records_cache: dict[str, tuple[list[Obj], float]] = {}
 _arrays: dict[str, tiledb.Array] = {}
 _lock = threading.Lock()
 
 
 def records(store: DataStore) -> list[Obj]:
     """Every committed record, by ID; listed again at most once per release TTL."""
-    base = continuous_uri(store.root)
-    now = time.monotonic()
-    with _lock:
-        cached = _records_cache.get(base)
-        if cached and now - cached[1] < store.settings.release_ttl_seconds:
-            return cached[0]
-    vfs = store.vfs()
-    with unavailable_on_tiledb_error(f"listing {base}"):
-        names = [base_name(u) for u in vfs.ls(base)] if vfs.is_dir(base) else []
-    found = []
-    for name in sorted(n for n in names if n.endswith(".json")):
-        record = store.read_json(join(base, name))
-        if isinstance(record, dict) and record.get("id") == name.removesuffix(".json"):
-            found.append(record)
-    with _lock:
-        _records_cache[base] = (found, now)
-    return found
+    return _records.committed(store, continuous_uri(store.root))
 
 
 def forget() -> None:
     """Drop the cached records (after an ingestion in the same process)."""
-    with _lock:
-        _records_cache.clear()
+    _records.forget()
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import bisect
 import math
 import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,10 +32,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from omicsgate.auth import Caller
 from omicsgate.portal import expression as portal
 from omicsgate.portal import expression_schema as xs
-from omicsgate.rnaget import catalog
+from omicsgate.rnaget import _records, catalog
 from omicsgate.rnaget.formats import Matrix, TsvLayout
-from omicsgate.storage import DataStore
-from omicsgate.storage._layout import base_name, join
+from omicsgate.storage import DataStore, consecutive_runs
+from omicsgate.storage._layout import join
 from omicsgate.storage._store import unavailable_on_tiledb_error
 
 if TYPE_CHECKING:
@@ -243,8 +242,8 @@ def _multi_range(array: tiledb.Array, attr: str, rows: list[int], columns: list[
     block = np.empty((len(rows), len(columns)), dtype=np.float32)
     if not rows or not columns:
         return block
-    column_runs = _runs(columns)
-    row_runs = _runs(rows)
+    column_runs = consecutive_runs(columns)
+    row_runs = consecutive_runs(rows)
     step = max(1, RANGES_PER_QUERY // len(column_runs))
     at = 0
     for first in range(0, len(row_runs), step):
@@ -254,16 +253,6 @@ def _multi_range(array: tiledb.Array, attr: str, rows: list[int], columns: list[
         block[at : at + height] = np.asarray(part, dtype=np.float32).reshape(height, len(columns))
         at += height
     return block
-
-
-def _runs(coords: list[int]) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    for c in coords:
-        if runs and runs[-1][1] == c - 1:
-            runs[-1] = (runs[-1][0], c)
-        else:
-            runs.append((c, c))
-    return runs
 
 
 # Expressions as callers see them --------------------------------------------------------
@@ -310,34 +299,14 @@ def _release_expressions(store: DataStore, release: str) -> list[Expression]:
     return found
 
 
-_records_cache: dict[str, tuple[list[Obj], float]] = {}
-
-
 def records(store: DataStore) -> list[Obj]:
     """Every committed hosted record; listed again at most once per release TTL."""
-    base = expressions_uri(store.root)
-    now = time.monotonic()
-    with _lock:
-        cached = _records_cache.get(base)
-        if cached and now - cached[1] < store.settings.release_ttl_seconds:
-            return cached[0]
-    vfs = store.vfs()
-    with unavailable_on_tiledb_error(f"listing {base}"):
-        names = [base_name(u) for u in vfs.ls(base)] if vfs.is_dir(base) else []
-    found = []
-    for name in sorted(n for n in names if n.endswith(".json")):
-        record = store.read_json(join(base, name))
-        if isinstance(record, dict) and record.get("id") == name.removesuffix(".json"):
-            found.append(record)
-    with _lock:
-        _records_cache[base] = (found, now)
-    return found
+    return _records.committed(store, expressions_uri(store.root))
 
 
 def forget() -> None:
-    """Drop cached records (after an ingestion in the same process)."""
-    with _lock:
-        _records_cache.clear()
+    """Drop the cached records (after an ingestion in the same process)."""
+    _records.forget()
 
 
 def _hosted_expressions(store: DataStore) -> list[Expression]:

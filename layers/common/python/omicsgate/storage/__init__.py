@@ -14,6 +14,7 @@ from omicsgate.storage._errors import (
     StoreUnavailable,
 )
 from omicsgate.storage._store import DataStore, get_store, reset_store
+from omicsgate.storage._tables import consecutive_runs
 
 __all__ = [
     "DamagedFile",
@@ -23,6 +24,7 @@ __all__ = [
     "ReleaseNotFound",
     "RestrictedRelease",
     "StoreUnavailable",
+    "consecutive_runs",
     "get_store",
     "reset_store",
 ]

@@ -79,6 +79,18 @@ def write_table(uri: str, dims: Sequence[str], columns: Columns, ctx: tiledb.Ctx
     append_rows(uri, dims, columns, ctx)
 
 
+def consecutive_runs(coords: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted coordinates as inclusive ranges of consecutive ones: the fewest ranges of a
+    multi-range TileDB query that reads exactly them."""
+    runs: list[tuple[int, int]] = []
+    for c in coords:
+        if runs and runs[-1][1] == c - 1:
+            runs[-1] = (runs[-1][0], c)
+        else:
+            runs.append((c, c))
+    return runs
+
+
 def as_columns(result: Mapping[str, Any], schema: tiledb.ArraySchema) -> dict[str, np.ndarray]:
     """Decode a query result: ASCII dimensions to str, uint8 flags kept as stored."""
     out: dict[str, np.ndarray] = {}
