@@ -11,9 +11,10 @@ Lambda builds the file in memory. A search combining several matrices names each
 ``<continuousID>/<track>``.
 """
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from omicsgate.models.rnaget import Filter, Ticket
@@ -42,6 +43,35 @@ OptionalFormat = Annotated[
 ]
 ContinuousId = Annotated[str, Path(alias="continuousId")]
 Filter_ = Annotated[str | None, Query()]
+Slice = tuple[str | None, int | None, int | None]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What every matrix route slices by: the region and the tracks."""
+
+    region: Slice
+    sample_ids: list[str] | None
+
+
+def selection(
+    chromosome: Chr = None, start: Start = None, end: End = None, sample_ids: SampleIDList = None
+) -> Selection:
+    return Selection((chromosome, start, end), sample_ids)
+
+
+def search_filters(
+    project_id: Annotated[str | None, Query(alias="projectID")] = None,
+    study_id: Annotated[str | None, Query(alias="studyID")] = None,
+    version: Filter_ = None,
+    tags: Filter_ = None,
+) -> dict[str, str]:
+    given = {"projectID": project_id, "studyID": study_id, "version": version, "tags": tags}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+Selected = Annotated[Selection, Depends(selection)]
+SearchFilters = Annotated[dict[str, str], Depends(search_filters)]
 
 
 @router.get("/continuous/formats", response_model=list[str])
@@ -69,14 +99,11 @@ def continuous_ticket(
     caller: CurrentCaller,
     meter: Metered,
     continuous_id: ContinuousId,
-    chromosome: Chr = None,
-    start: Start = None,
-    end: End = None,
-    sample_ids: SampleIDList = None,
+    selected: Selected,
     file_type: OptionalFormat = None,
 ) -> dict[str, object]:
     """A ticket to one matrix (or its slice): the URL needs no token."""
-    answer = _by_id(store, caller, continuous_id, (chromosome, start, end), sample_ids, file_type)
+    answer = _by_id(store, caller, continuous_id, selected, file_type)
     meter.charge()
     return ticket(request, store, answer)
 
@@ -88,14 +115,11 @@ def continuous_bytes(
     caller: CurrentCaller,
     meter: Metered,
     continuous_id: ContinuousId,
-    chromosome: Chr = None,
-    start: Start = None,
-    end: End = None,
-    sample_ids: SampleIDList = None,
+    selected: Selected,
     file_type: OptionalFormat = None,
 ) -> Response:
     """One matrix (or its slice) as a file (303 to a ticket URL above Lambda's 6 MB)."""
-    answer = _by_id(store, caller, continuous_id, (chromosome, start, end), sample_ids, file_type)
+    answer = _by_id(store, caller, continuous_id, selected, file_type)
     meter.charge()
     return file_response(request, store, answer)
 
@@ -107,19 +131,12 @@ def search_continuous_ticket(
     caller: CurrentCaller,
     meter: Metered,
     file_type: Format,
-    project_id: Annotated[str | None, Query(alias="projectID")] = None,
-    study_id: Annotated[str | None, Query(alias="studyID")] = None,
-    version: Filter_ = None,
-    tags: Filter_ = None,
-    chromosome: Chr = None,
-    start: Start = None,
-    end: End = None,
-    sample_ids: SampleIDList = None,
+    filters: SearchFilters,
+    selected: Selected,
 ) -> dict[str, object]:
     """A ticket to the matrices matching every filter, combined (404 when none does)."""
     _known_only(request)
-    filters = _filters(projectID=project_id, studyID=study_id, version=version, tags=tags)
-    answer = _searched(store, caller, filters, (chromosome, start, end), sample_ids, file_type)
+    answer = _searched(store, caller, filters, selected, file_type)
     meter.charge()
     return ticket(request, store, answer)
 
@@ -131,27 +148,17 @@ def search_continuous_bytes(
     caller: CurrentCaller,
     meter: Metered,
     file_type: Format,
-    project_id: Annotated[str | None, Query(alias="projectID")] = None,
-    study_id: Annotated[str | None, Query(alias="studyID")] = None,
-    version: Filter_ = None,
-    tags: Filter_ = None,
-    chromosome: Chr = None,
-    start: Start = None,
-    end: End = None,
-    sample_ids: SampleIDList = None,
+    filters: SearchFilters,
+    selected: Selected,
 ) -> Response:
     """The matrices matching every filter, combined, as a file."""
     _known_only(request)
-    filters = _filters(projectID=project_id, studyID=study_id, version=version, tags=tags)
-    answer = _searched(store, caller, filters, (chromosome, start, end), sample_ids, file_type)
+    answer = _searched(store, caller, filters, selected, file_type)
     meter.charge()
     return file_response(request, store, answer)
 
 
 # What the routes share ------------------------------------------------------------------
-
-Slice = tuple[str | None, int | None, int | None]
-
 
 # What a search takes besides its filters.
 _SLICING = ("format", "chr", "start", "end", "sampleIDList")
@@ -163,10 +170,6 @@ def _known_only(request: Request) -> None:
     for name in request.query_params:
         if name not in continuous.FILTERS and name not in _SLICING:
             raise unknown_filter(UnknownFilter(name, continuous.FILTERS))
-
-
-def _filters(**given: str | None) -> dict[str, str]:
-    return {name: value for name, value in given.items() if value is not None}
 
 
 def _checked(region: Slice) -> Slice:
@@ -192,27 +195,25 @@ def _by_id(
     store: DataStore,
     caller: CurrentCaller,
     continuous_id: str,
-    region: Slice,
-    sample_ids: list[str] | None,
+    selected: Selection,
     file_type: str | None,
 ) -> MatrixAnswer:
-    region = _checked(region)
+    region = _checked(selected.region)
     chosen = file_format(file_type)
     found = continuous.one(store, caller, continuous_id)
     if found is None:
         raise ApiError(404, NOT_FOUND, "continuousId")
-    return _answer(store, [found], region, sample_ids, chosen)
+    return _answer(store, [found], region, selected.sample_ids, chosen)
 
 
 def _searched(
     store: DataStore,
     caller: CurrentCaller,
     filters: dict[str, str],
-    region: Slice,
-    sample_ids: list[str] | None,
+    selected: Selection,
     file_type: str,
 ) -> MatrixAnswer:
-    region = _checked(region)
+    region = _checked(selected.region)
     chosen = file_format(file_type)
     try:
         found = continuous.search(continuous.visible(store, caller), filters)
@@ -220,7 +221,7 @@ def _searched(
         raise unknown_filter(error) from error
     if not found:
         raise ApiError(404, "no continuous matrix matches the filters")
-    return _answer(store, found, region, sample_ids, chosen)
+    return _answer(store, found, region, selected.sample_ids, chosen)
 
 
 def _answer(
