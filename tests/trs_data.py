@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from omicsgate.localapi.events import LocalContext, http_api_event, response_body
@@ -50,3 +52,21 @@ def put_demo(call: Caller, tool_id: str = DEMO_ID, **changes: Any) -> None:
         call, "PUT", f"/tools/{tool_id}", body={**demo_tool(), **changes}, token=writer_token()
     )
     assert status == 200, body
+
+
+@contextmanager
+def demo_registry_server(directory: str, call: Caller) -> Iterator[str]:
+    """The local API, a real server process, over a registry in ``directory`` holding the
+    demo tool (registered by its write API); yields the server's base URL."""
+    from omicsgate.localapi.devtools import reset_settings, use_store
+    from tests.conftest import TEMPLATE
+    from tests.integration.test_local_api import start_server, stop
+
+    use_store(directory)
+    put_demo(call)
+    reset_settings()
+    process, url = start_server(TEMPLATE, directory, ready_path=f"{BASE}/service-info")
+    try:
+        yield url
+    finally:
+        stop(process)

@@ -14,10 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from omicsgate.localapi.devtools import reset_settings, use_store
-from tests.conftest import ROOT, TEMPLATE, Caller
-from tests.integration.test_local_api import start_server, stop
-from tests.trs_data import DEMO_ID, demo_tool, put_demo
+from tests.conftest import ROOT, Caller
+from tests.trs_data import DEMO_ID, demo_registry_server, demo_tool
 
 pytestmark = pytest.mark.integration
 CLIENT_PYTHON = ROOT / ".venv-trs-cli" / "bin" / "python"
@@ -40,15 +38,8 @@ elif what == "descriptor":
 
 @pytest.fixture(scope="module")
 def port(tmp_path_factory: pytest.TempPathFactory, call: Caller) -> Iterator[int]:
-    data = str(tmp_path_factory.mktemp("trs-data"))
-    use_store(data)
-    put_demo(call)
-    reset_settings()
-    process, url = start_server(TEMPLATE, data, ready_path="/ga4gh/trs/v2/service-info")
-    try:
+    with demo_registry_server(str(tmp_path_factory.mktemp("trs-data")), call) as url:
         yield int(urlsplit(url).port or 0)
-    finally:
-        stop(process)
 
 
 def client(port: int, *args: str) -> object:

@@ -13,10 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from omicsgate.localapi.devtools import reset_settings, use_store
-from tests.conftest import TEMPLATE, Caller
-from tests.integration.test_local_api import start_server, stop
-from tests.trs_data import DEMO_ID, put_demo
+from tests.conftest import Caller
+from tests.trs_data import DEMO_ID, demo_registry_server
 
 pytestmark = pytest.mark.integration
 
@@ -24,15 +22,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def registry_url(tmp_path_factory: pytest.TempPathFactory, call: Caller) -> Iterator[str]:
     """The local API over a registry holding the demo tool (registered by its write API)."""
-    data = str(tmp_path_factory.mktemp("trs-data"))
-    use_store(data)
-    put_demo(call)
-    reset_settings()
-    process, url = start_server(TEMPLATE, data, ready_path="/ga4gh/trs/v2/service-info")
-    try:
+    with demo_registry_server(str(tmp_path_factory.mktemp("trs-data")), call) as url:
         yield url
-    finally:
-        stop(process)
 
 
 def cwltool(registry: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -22,11 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from omicsgate.localapi.devtools import reset_settings, use_store
-from tests.conftest import ROOT, SHARED, TEMPLATE, Caller
-from tests.integration.test_local_api import start_server, stop
+from tests.conftest import ROOT, SHARED, Caller
 from tests.tokens import user_token
-from tests.trs_data import put_demo
+from tests.trs_data import demo_registry_server
 
 pytestmark = pytest.mark.integration
 SCHEMATHESIS = ROOT / ".venv-schemathesis" / "bin" / "schemathesis"
@@ -36,15 +34,8 @@ SKIPPED = ["ignored_auth", "missing_required_header", "unsupported_method"]
 
 @pytest.fixture(scope="module")
 def trs_url(tmp_path_factory: pytest.TempPathFactory, call: Caller) -> Iterator[str]:
-    data = str(tmp_path_factory.mktemp("trs-data"))
-    use_store(data)
-    put_demo(call)
-    reset_settings()
-    process, url = start_server(TEMPLATE, data, ready_path="/ga4gh/trs/v2/service-info")
-    try:
+    with demo_registry_server(str(tmp_path_factory.mktemp("trs-data")), call) as url:
         yield f"{url}/ga4gh/trs/v2"
-    finally:
-        stop(process)
 
 
 @pytest.mark.parametrize(
