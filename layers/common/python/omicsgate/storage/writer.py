@@ -293,6 +293,9 @@ def publish_draft(
     refuse_if_published(store, release_id)
     parts = draft_parts(store, release_id)
     if not parts:
+        # A racing writer may have published the release and removed its draft since the
+        # check above: then this attempt lost the race, which is not a missing draft.
+        refuse_if_published(store, release_id)
         raise ReleaseNotFound(f"no draft release {release_id!r} (ingest a part first)")
     groups = {tuple(record.get("groups", [])) for record in parts.values()}
     problems = [] if len(groups) == 1 else [f"parts disagree on access groups: {sorted(groups)}"]
