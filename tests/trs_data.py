@@ -12,6 +12,7 @@ from tests.conftest import ROOT, Caller
 from tests.tokens import claims, signed
 
 BASE = "/ga4gh/trs/v2"
+LEGACY_BASE = "/api/ga4gh/v2"  # TRS 2.0.1's answers, for cwltool and trs-cli
 DEMO_ID = "omicsgate-echo"
 
 
@@ -35,6 +36,7 @@ def trs(
     query: str = "",
     body: Any = None,
     token: str | None = None,
+    base: str = BASE,
 ) -> tuple[int, dict[str, str], bytes]:
     """One request through the TrsFunction handler: status, headers, raw body."""
     headers = {"authorization": f"Bearer {token}"} if token else {}
@@ -42,7 +44,7 @@ def trs(
     if body is not None:
         headers["content-type"] = "application/json"
         data = json.dumps(body).encode()
-    event = http_api_event(method, f"{BASE}{path}", query, headers=headers, body=data)
+    event = http_api_event(method, f"{base}{path}", query, headers=headers, body=data)
     response = call.handler_for("TrsFunction")(event, LocalContext())
     return response["statusCode"], response.get("headers") or {}, response_body(response)
 

@@ -20,7 +20,7 @@ import pytest
 from omicsgate.localapi.devtools import reset_settings, use_store
 from tests.conftest import BUCKET, Caller
 from tests.tokens import user_token
-from tests.trs_data import DEMO_ID, demo_tool, put_demo, trs, writer_token
+from tests.trs_data import BASE, DEMO_ID, LEGACY_BASE, demo_tool, put_demo, trs, writer_token
 
 pytestmark = pytest.mark.integration
 VERSION = f"/tools/{DEMO_ID}/versions/1.0"
@@ -51,9 +51,9 @@ def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def get_json(
-    call: Caller, path: str, query: str = "", token: str | None = None
+    call: Caller, path: str, query: str = "", token: str | None = None, base: str = BASE
 ) -> tuple[int, object]:
-    status, headers, body = trs(call, "GET", path, query, token=token)
+    status, headers, body = trs(call, "GET", path, query, token=token, base=base)
     assert headers["content-type"].startswith("application/json"), headers
     return status, json.loads(body)
 
@@ -128,6 +128,52 @@ def test_descriptors_carry_sha256_and_plain_types_are_text(registry: str, call: 
         assert entry["checksum"] == {"checksum": sha256(demo_file(path)), "type": "sha-256"}
     status, containerfiles = get_json(call, f"{VERSION}/containerfile")
     assert [c["content"] for c in containerfiles] == [demo_file("Dockerfile")]  # type: ignore[attr-defined]
+
+
+def _without(answer: object, field: str) -> object:
+    """``answer`` (an object or a list of them) without ``field``."""
+    if isinstance(answer, list):
+        return [_without(item, field) for item in answer]
+    assert isinstance(answer, dict)
+    return {k: v for k, v in answer.items() if k != field}
+
+
+def test_the_legacy_base_path_answers_in_trs_2_0_1(registry: str, call: Caller) -> None:
+    """/api/ga4gh/v2 gives each answer of /ga4gh/trs/v2 without the fields TRS 2.1 added
+    (tests/integration/test_trs_cli.py checks them against trs-cli's 2.0.1 models)."""
+    put_demo(call)
+
+    def both(path: str) -> tuple[object, object]:
+        status, current = get_json(call, path)
+        legacy_status, legacy = get_json(call, path, base=LEGACY_BASE)
+        assert (status, legacy_status) == (200, 200), (path, current, legacy)
+        return current, legacy
+
+    for path in ("/tools", f"/tools/{DEMO_ID}"):
+        current, legacy = both(path)
+        tools = current if isinstance(current, list) else [current]
+        assert all("descriptor_type_version" in v for t in tools for v in t["versions"])
+        expected = [
+            {**t, "versions": _without(t["versions"], "descriptor_type_version")} for t in tools
+        ]
+        assert legacy == (expected if isinstance(current, list) else expected[0])
+    for path in (f"/tools/{DEMO_ID}/versions", VERSION):
+        current, legacy = both(path)
+        assert "descriptor_type_version" in json.dumps(current)
+        assert legacy == _without(current, "descriptor_type_version")
+    for path, added in [
+        (f"{VERSION}/CWL/descriptor", "image_type"),
+        (f"{VERSION}/CWL/descriptor/tools/echo.cwl", "image_type"),
+        (f"{VERSION}/CWL/tests", "image_type"),
+        (f"{VERSION}/containerfile", "image_type"),
+        (f"{VERSION}/CWL/files", "checksum"),
+    ]:
+        current, legacy = both(path)
+        assert f'"{added}"' in json.dumps(current), path
+        assert legacy == _without(current, added), path
+    for path in ("/service-info", "/toolClasses"):
+        current, legacy = both(path)
+        assert legacy == current
 
 
 def test_files_as_zip_hold_every_file_at_its_path(registry: str, call: Caller) -> None:

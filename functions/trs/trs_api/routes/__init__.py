@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 
 from omicsgate.auth import Caller
 from omicsgate.trs import WRITER_ROLE
+from omicsgate.trs.models import trs_2_0_1
 from omicsgate.web import ApiError
 from omicsgate.web.security import SignedInCaller
 
@@ -17,21 +18,27 @@ TYPES = ("CWL", "WDL", "NFL", "GALAXY", "SMK")
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
-# The pre-2.0 base path that cwltool's TRS resolver (and Dockstore) use: every read route
-# is served there too, so `cwltool --add-ga4gh-tool-registry <server>` finds tools.
+# The pre-2.1 base path that cwltool's TRS resolver (and Dockstore) use: every read route
+# is served there too, so `cwltool --add-ga4gh-tool-registry <server>` finds tools. It
+# answers in TRS 2.0.1's shapes (trs-cli 0.7.0 and other 2.0.1 clients forbid the fields
+# 2.1 added); /ga4gh/trs/v2 answers in 2.1's.
 LEGACY_PREFIX = "/api/ga4gh/v2"
 legacy = APIRouter(prefix=LEGACY_PREFIX, tags=["legacy"])
 
 
 def read_route(router: APIRouter, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
     """A GET route that answers HEAD too (Starlette would answer 405; cwltool sends HEAD
-    first), under the TRS prefix and the legacy one: one route per method and prefix, so
-    each has an operation ID of its own."""
+    first), under the TRS prefix and the legacy one (with TRS 2.0.1's answer model): one
+    route per method and prefix, so each has an operation ID of its own."""
+    model = options.pop("response_model")
+    targets = ((router, model), (legacy, trs_2_0_1(model)))
 
     def register(endpoint: Endpoint) -> Endpoint:
-        for target in (router, legacy):
+        for target, answer in targets:
             for method in ("GET", "HEAD"):
-                target.add_api_route(path, endpoint, methods=[method], **options)
+                target.add_api_route(
+                    path, endpoint, methods=[method], response_model=answer, **options
+                )
         return endpoint
 
     return register

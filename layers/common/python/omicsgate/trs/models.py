@@ -4,7 +4,7 @@ trs-filer-compatible bodies of the write API (``ToolRegister``, ``ToolVersionReg
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,7 +51,10 @@ class ImageData(BaseModel):
     image_type: ImageType | None = None
 
 
-class ToolVersion(BaseModel):
+# TRS 2.1 only adds fields to TRS 2.0.1's answers: each 2.1 model extends its 2.0.1 one.
+# The legacy /api/ga4gh/v2 base path answers in TRS 2.0.1's shapes (``trs_2_0_1``): 2.0.1
+# clients such as trs-cli 0.7.0 refuse any field they do not know.
+class ToolVersion201(BaseModel):
     author: list[str] | None = None
     name: str | None = None
     url: str
@@ -59,7 +62,6 @@ class ToolVersion(BaseModel):
     is_production: bool | None = None
     images: list[ImageData] | None = None
     descriptor_type: list[DescriptorType] | None = None
-    descriptor_type_version: dict[str, list[str]] | None = None
     containerfile: bool | None = None
     meta_version: str | None = None
     verified: bool | None = None
@@ -68,7 +70,11 @@ class ToolVersion(BaseModel):
     included_apps: list[str] | None = None
 
 
-class Tool(BaseModel):
+class ToolVersion(ToolVersion201):
+    descriptor_type_version: dict[str, list[str]] | None = None
+
+
+class Tool201(BaseModel):
     url: str
     id: str
     aliases: list[str] | None = None
@@ -79,20 +85,49 @@ class Tool(BaseModel):
     meta_version: str | None = None
     has_checker: bool | None = None
     checker_url: str | None = None
-    versions: list[ToolVersion]
+    versions: list[ToolVersion201]
 
 
-class FileWrapper(BaseModel):
+class Tool(Tool201):
+    versions: list[ToolVersion]  # type: ignore[assignment]  # the 2.1 versions
+
+
+class FileWrapper201(BaseModel):
     content: str | None = None
     checksum: list[Checksum] | None = None
-    image_type: ImageType | DescriptorType | None = None
     url: str | None = None
 
 
-class ToolFile(BaseModel):
+class FileWrapper(FileWrapper201):
+    image_type: ImageType | DescriptorType | None = None
+
+
+class ToolFile201(BaseModel):
     path: str | None = None
     file_type: FileType | None = None
+
+
+class ToolFile(ToolFile201):
     checksum: Checksum | None = None
+
+
+_TRS_2_0_1: dict[Any, Any] = {
+    Tool: Tool201,
+    ToolVersion: ToolVersion201,
+    FileWrapper: FileWrapper201,
+    ToolFile: ToolFile201,
+}
+
+
+def trs_2_0_1(model: Any) -> Any:
+    """The TRS 2.0.1 answer model of a TRS 2.1 one (``list[Tool]`` -> ``list[Tool201]``):
+    FastAPI serialises an answer through it, so the fields TRS 2.1 added
+    (``ToolVersion.descriptor_type_version``, ``FileWrapper.image_type``,
+    ``ToolFile.checksum``) are left out and nothing else changes."""
+    if get_origin(model) is list:
+        (item,) = get_args(model)
+        return list[trs_2_0_1(item)]  # type: ignore[misc]
+    return _TRS_2_0_1.get(model, model)
 
 
 class ServiceType(BaseModel):
