@@ -1,0 +1,1 @@
+"""Catalog API group (OpenCGA REST conventions, /v2)."""

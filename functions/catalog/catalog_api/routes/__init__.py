@@ -1,0 +1,1 @@
+"""One router per catalog resource; each route hands its request to omicsgate.catalog.web."""
