@@ -99,6 +99,27 @@ PROBES: list[Probe] = [
     Probe("GET", "/rnaget/expressions/bytes", "format=loom&studyID={dataset}:IL&sex=female"),
     Probe("GET", "/rnaget/expressions/ticket", "format=h5ad&studyID={dataset}:IL&units=TPM"),
     Probe("GET", "/rnaget/files/{dataset}.tsv", "expires=1&signature=00"),
+    # Catalog (OpenCGA conventions): a release is a project, each tissue an expression study;
+    # release-scoped resources take it as ``project``.
+    Probe("GET", "/v2/projects/search", "limit=5000&count=true"),
+    Probe("GET", "/v2/projects/search", "name={dataset}&count=true"),
+    Probe("GET", "/v2/projects/{dataset}/info"),
+    Probe("GET", "/v2/projects/{dataset},ratgtex_v4_demo/info", "silent=true"),
+    Probe("GET", "/v2/projects/{dataset}/studies"),
+    Probe("GET", "/v2/studies/search", "limit=5000&count=true"),
+    Probe("GET", "/v2/studies/search", "project={dataset}&count=true"),
+    Probe("GET", "/v2/studies/{dataset}:IL/info"),
+    Probe("GET", "/v2/studies/{dataset}:IL,ratgtex_v4_demo:IL/info", "silent=true&include=id"),
+    Probe("GET", "/v2/studies/{dataset}:IL/samples", "silent=true"),
+    Probe("GET", "/v2/samples/search", "project={dataset}"),
+    Probe("GET", "/v2/tissues/IL/info", "project={dataset}"),
+    Probe("GET", "/v2/tissues/search", "project={dataset}"),
+    Probe("GET", "/v2/genes/Eno1/info", "project={dataset}"),
+    Probe("GET", "/v2/genes/search", "project={dataset}&region=chr1:1-5000000"),
+    Probe("GET", "/v2/genes/Eno1/eqtls", "project={dataset}"),
+    Probe("GET", "/v2/variants/search", "project={dataset}&region=chr1:1-5000000"),
+    Probe("GET", "/v2/variants/chr1:1583934/info", "project={dataset}"),
+    Probe("GET", "/v2/meta/status"),
 ]
 
 
@@ -144,6 +165,17 @@ GWAS_PROBES: list[Probe] = [
     Probe("POST", "/gwas/ld/reflookup", body='{"rsid": ["rs12565286"]}'),
     Probe("POST", "/gwas/variants/afl2", body=f'{{"chrpos": ["{_EVERYWHERE}"]}}'),
     Probe("GET", "/gwas/variants/afl2/snplist"),
+    # Catalog: a GWAS study is a study of its batch's project; its rows are associations.
+    Probe("GET", "/v2/studies/{dataset}/info"),
+    Probe("GET", "/v2/studies/{dataset},ieu-a-2/info", "silent=true"),
+    Probe("GET", "/v2/studies/{dataset}/samples", "silent=true"),
+    Probe("GET", "/v2/studies/search", "type=gwas&limit=5000&count=true"),
+    Probe("GET", "/v2/studies/search", "trait=synthetic&count=true"),
+    Probe("GET", "/v2/projects/search", "type=gwas&count=true"),
+    Probe("GET", "/v2/projects/demo-a/studies", "count=true&limit=5000"),
+    Probe("GET", "/v2/variants/rs12565286/associations", "limit=5000&count=true"),
+    Probe("GET", "/v2/variants/rs12565286/info"),
+    Probe("GET", "/v2/variants/search", f"region={_EVERYWHERE}&source=gwas&count=true"),
 ]
 
 
@@ -152,7 +184,17 @@ def _normalised(body: Any, dataset: str) -> str:
     body_without_request_id = json.loads(text)
     if isinstance(body_without_request_id, dict):
         body_without_request_id.pop("requestId", None)
+        if "responses" in body_without_request_id:  # a catalog envelope times each answer
+            body_without_request_id = _untimed(body_without_request_id)
     return json.dumps(body_without_request_id, sort_keys=True).replace(dataset, "<dataset>")
+
+
+def _untimed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _untimed(v) for k, v in value.items() if k != "time"}
+    if isinstance(value, list):
+        return [_untimed(v) for v in value]
+    return value
 
 
 def assert_invisible(
@@ -188,4 +230,10 @@ TRS_PROBES: list[Probe] = [
     Probe("GET", _TRS_VERSION + "/CWL/files"),
     Probe("GET", _TRS_VERSION + "/CWL/files", "format=zip"),
     Probe("GET", _TRS_VERSION + "/containerfile"),
+    # Catalog: tools are the registry's.
+    Probe("GET", "/v2/tools/{dataset}/info"),
+    Probe("GET", "/v2/tools/{dataset},omicsgate-echo/info", "silent=true"),
+    Probe("GET", "/v2/tools/search", "limit=5000&count=true"),
+    Probe("GET", "/v2/tools/search", "organization=Cohort&count=true"),
+    Probe("GET", "/v2/tools/search", "toolClass=Workflow&count=true"),
 ]
