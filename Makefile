@@ -105,8 +105,10 @@ validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint --template-file infra/template.yaml
 	$(SAM_VENV)/bin/cfn-lint infra/template.yaml
 
+# Then each function with its layers, unzipped, against Lambda's 250 MB: fails if one is past.
 build: $(SAM_VENV)/.installed
 	PATH="$(SAM_PATH)" $(SAM) build --template-file infra/template.yaml --build-dir .aws-sam/build
+	$(SAM_VENV)/bin/python infra/lambda_sizes.py .aws-sam/build
 
 bench: install
 	$(BIN)/python -m benchmarks.run
