@@ -314,7 +314,7 @@ def test_trs_function_ships_the_validators_pinned_for_development() -> None:
     requirements = (ROOT / "functions" / "trs" / "requirements.txt").read_text()
     pins = [line for line in requirements.splitlines() if line and not line.startswith("#")]
     names = [pin.split("==")[0] for pin in pins]
-    assert names == ["cwl-utils", "miniwdl", "gxformat2"]
+    assert names == ["cwltool", "cwl-utils", "miniwdl", "gxformat2"]
     pyproject = (ROOT / "pyproject.toml").read_text()
     for pin, name in zip(pins, names, strict=True):
         assert pin == f"{name}=={version(name)}"

@@ -219,6 +219,10 @@ def _stored_objects(registry: str) -> set[str]:
     return {o["Key"].rsplit("/", 1)[1] for o in listed}
 
 
+WORKFLOW_CWL = demo_file("workflow.cwl")
+ECHO_CWL = demo_file("tools/echo.cwl")
+
+
 @pytest.mark.parametrize(
     ("path", "content", "kind", "line", "message"),
     [
@@ -227,7 +231,7 @@ def _stored_objects(registry: str) -> set[str]:
             "cwlVersion: v1.2\nclass: CommandLineTool\ninptus: []\noutputs: []\n",
             "CWL",
             3,
-            "invalid field `inptus`",
+            "invalid field 'inptus'",
         ),
         (
             "echo.wdl",
@@ -236,8 +240,29 @@ def _stored_objects(registry: str) -> set[str]:
             4,
             "",
         ),
+        (  # an unknown type name: cwl-utils' parser accepts it, cwltool's loader does not
+            "tools/echo.cwl",
+            ECHO_CWL.replace("type: string", "type: strnig"),
+            "CWL",
+            10,
+            "references unknown identifier 'strnig'",
+        ),
+        (  # validation reads no network: a step's run must be one of the version's files
+            "workflow.cwl",
+            WORKFLOW_CWL.replace("run: tools/echo.cwl", "run: https://example.org/echo.cwl"),
+            "CWL",
+            12,
+            "'https://example.org/echo.cwl' is not among the version's files",
+        ),
+        (  # ... nor a file of the server's
+            "workflow.cwl",
+            WORKFLOW_CWL.replace("run: tools/echo.cwl", "run: ../../../../etc/hostname"),
+            "CWL",
+            12,
+            "'file:///etc/hostname' is not among the version's files",
+        ),
     ],
-    ids=["CWL", "WDL"],
+    ids=["CWL", "WDL", "CWL-unknown-type", "CWL-remote-run", "CWL-run-outside"],
 )
 def test_an_invalid_descriptor_is_refused_and_nothing_is_stored(
     registry: str, call: Caller, path: str, content: str, kind: str, line: int, message: str
@@ -254,6 +279,29 @@ def test_an_invalid_descriptor_is_refused_and_nothing_is_stored(
     assert (path, line) in located and path in answer["message"], answer
     assert trs(call, "GET", "/tools/broken")[0] == 404
     assert _stored_objects(registry) == before  # not even the valid files
+
+
+def test_an_unknown_type_name_passes_cwl_utils_but_not_registration(
+    registry: str, call: Caller, tmp_path: Path
+) -> None:
+    """Why registration validates with cwltool's loader: cwl-utils' parser (the validator
+    before) accepts a misspelt type; cwltool resolves every identifier and refuses it."""
+    from cwl_utils.parser import load_document_by_uri
+
+    misspelt = ECHO_CWL.replace("type: string", "type: strnig")
+    (tmp_path / "echo.cwl").write_text(misspelt)
+    load_document_by_uri(str(tmp_path / "echo.cwl"), load_all=True)  # no error
+    tool = demo_tool()
+    for entry in tool["versions"][0]["files"]:
+        if entry["tool_file"]["path"] == "tools/echo.cwl":
+            entry["file_wrapper"]["content"] = misspelt
+    status, _, body = trs(call, "PUT", "/tools/misspelt", body=tool, token=writer_token())
+    answer = json.loads(body)
+    assert status == 400, answer
+    assert answer["message"] == (
+        "invalid descriptor tools/echo.cwl:10: Field 'type' references unknown identifier "
+        "'strnig', tried tools/echo.cwl#strnig"
+    )
 
 
 def test_concurrent_puts_of_one_version_leave_one_of_them_whole(

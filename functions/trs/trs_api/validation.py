@@ -1,5 +1,5 @@
-"""Descriptors checked offline before anything is stored: CWL with cwl-utils' parser
-(schema-salad validation, the same loaders cwltool's are generated from), WDL with
+"""Descriptors checked offline before anything is stored: CWL with cwltool's loader
+(schema-salad validation with every reference resolved, steps' ``run`` included), WDL with
 miniwdl (parse + typecheck, imports included), Galaxy with gxformat2's linter. NFL and SMK
 get no parser (no library small enough to ship does it): their container directives are
 read by pattern. Each validator sees the version's files written out under a temporary
@@ -23,9 +23,10 @@ class DescriptorInvalid(Exception):
     """A 400: ``problems`` lists ``{"file", "line", "message"}``; nothing was stored."""
 
     def __init__(self, problems: list[dict[str, Any]]) -> None:
-        first = problems[0]
-        where = f"{first['file']}:{first['line']}" if first.get("line") else first["file"]
-        super().__init__(f"invalid descriptor {where}: {first['message']}")
+        # The last: schema-salad lists the enclosing fields first, the error itself last.
+        last = problems[-1]
+        where = f"{last['file']}:{last['line']}" if last.get("line") else last["file"]
+        super().__init__(f"invalid descriptor {where}: {last['message']}")
         self.problems = problems
 
 
@@ -80,30 +81,110 @@ def _problems(root: str, path: str, message: str) -> list[dict[str, Any]]:
         match = _LOCATED.match(raw.strip())
         if match:
             line = int(match["line"])
-            problems.append({"file": match["file"], "line": line, "message": match["msg"].strip()})
+            message = match["msg"].strip().removeprefix("* ")  # schema-salad's bullets
+            problems.append({"file": match["file"], "line": line, "message": message})
         elif problems and raw.strip():
             problems[-1]["message"] += f" {raw.strip()}"
     return problems or [{"file": path, "line": None, "message": _relative(root, message)}]
 
 
 # ---------------------------------------------------------------- CWL
-def _check_cwl(root: str, path: str, files: list[NewFile]) -> tuple[str | None, list[str]]:
-    from cwl_utils.parser import load_document_by_uri
-    from schema_salad.exceptions import ValidationException
+_PROCESS_CLASSES = ("CommandLineTool", "Workflow", "ExpressionTool", "Operation")
 
-    # The parser checks a step's ``run`` reference exists, not the document it names:
-    # every CWL descriptor of the version is validated on its own.
-    for name in [path, *(f.path for f in files if _is_cwl_part(f) and f.path != path)]:
-        try:
-            load_document_by_uri(os.path.join(root, name), load_all=True)
-        except ValidationException as error:
-            raise DescriptorInvalid(_problems(root, name, str(error))) from None
-        except Exception as error:  # YAML errors and unknown cwlVersion values
-            raise DescriptorInvalid(_problems(root, name, f"{name}:1: {error}")) from None
+
+def _check_cwl(root: str, path: str, files: list[NewFile]) -> tuple[str | None, list[str]]:
+    """cwltool's own loader (``load_tool``, as ``cwltool --validate`` does): schema-salad
+    validation, every identifier resolved (an unknown type name is an error) and each step's
+    ``run`` loaded and checked too. Offline: only the version's files are read."""
+    # The primary descriptor with all it imports, then each other CWL file that is a whole
+    # process (a client may run any of them by path); fragments are checked where imported.
+    others = [
+        f.path
+        for f in files
+        if _is_cwl_part(f) and f.path != path and _is_process(_yaml(f.content))
+    ]
+    for name in [path, *others]:
+        _load_cwl(root, name)
     documents = [_yaml(f.content) for f in files if f.type == "CWL"]
     version = _yaml(_content(files, path)).get("cwlVersion")
     images = [pull for doc in documents for pull in _docker_pulls(doc)]
     return (str(version) if version else None), images
+
+
+def _load_cwl(root: str, name: str) -> None:
+    import logging
+
+    from cwltool.context import LoadingContext
+    from cwltool.errors import WorkflowException
+    from cwltool.load_tool import load_tool
+    from cwltool.workflow import default_make_tool
+    from schema_salad.exceptions import ValidationException
+
+    logging.getLogger("cwltool").setLevel(logging.WARNING)  # "Resolved ..." on every load
+    context = LoadingContext(
+        {
+            "strict": True,
+            "do_validate": True,
+            "skip_schemas": True,  # $schemas would be fetched from the network
+            "disable_js_validation": True,  # jshint needs node.js or a container
+            "fetcher_constructor": _offline_fetcher(root),
+        }
+    )
+    context.construct_tool_object = default_make_tool
+    try:
+        load_tool(_file_uri(root, name), context)
+    except (ValidationException, WorkflowException) as error:  # a step's tool: the latter
+        raise DescriptorInvalid(_problems(root, name, str(error))) from None
+    except Exception as error:  # YAML errors, unknown cwlVersion values, cwltool's own
+        raise DescriptorInvalid(_problems(root, name, f"{name}:1: {error}")) from None
+
+
+def _file_uri(root: str, name: str) -> str:
+    from pathlib import Path
+
+    return Path(root, name).as_uri()
+
+
+def _offline_fetcher(root: str) -> Any:
+    """A schema-salad fetcher that reads the version's files and nothing else: no network
+    (no HTTP session), no file outside ``root``; cwltool's bundled CWL schemas come from
+    its cache as always."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    from schema_salad.exceptions import ValidationException
+    from schema_salad.fetcher import DefaultFetcher
+
+    inside = os.path.realpath(root) + os.sep
+
+    class OfflineFetcher(DefaultFetcher):
+        def __init__(self, cache: Any, session: Any) -> None:
+            super().__init__(cache, None)
+
+        def _allowed(self, url: str) -> None:
+            if url in self.cache:
+                return
+            split = urlsplit(url)
+            local = os.path.realpath(url2pathname(split.path)) if split.scheme == "file" else ""
+            if not local.startswith(inside):
+                shown = _relative(root, url)
+                raise ValidationException(
+                    f"{shown!r} is not among the version's files (registration reads no network)"
+                )
+
+        def fetch_text(self, url: str, content_types: list[str] | None = None) -> str:
+            self._allowed(url)
+            return super().fetch_text(url, content_types)
+
+        def check_exists(self, url: str) -> bool:
+            self._allowed(url)
+            return super().check_exists(url)
+
+    return OfflineFetcher
+
+
+def _is_process(document: dict[str, Any]) -> bool:
+    return "$graph" in document or document.get("class") in _PROCESS_CLASSES
 
 
 def _is_cwl_part(file: NewFile) -> bool:
