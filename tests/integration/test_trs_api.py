@@ -304,6 +304,65 @@ def test_an_unknown_type_name_passes_cwl_utils_but_not_registration(
     )
 
 
+def _item_bytes(tool_id: str) -> int:
+    """What DynamoDB counts for the tool's stored item."""
+    from omicsgate.trs import get_registry
+    from omicsgate.trs._records import TOOL, item_bytes
+
+    stored = get_registry().metadata.get(TOOL, tool_id)
+    assert stored is not None
+    return item_bytes(TOOL, tool_id, stored.doc)
+
+
+def test_a_tool_past_dynamodb_s_item_limit_is_refused_and_nothing_is_stored(
+    registry: str, call: Caller
+) -> None:
+    """Metadata at the limit is stored (by DynamoDB on moto too); one byte more is a 400
+    that stores neither the metadata nor the files."""
+    from omicsgate.trs._records import ITEM_LIMIT
+
+    put_demo(call, "big", description="")
+    room = ITEM_LIMIT - _item_bytes("big")
+    put_demo(call, "big", description="x" * room)  # exactly at the limit: stored
+    assert _item_bytes("big") == ITEM_LIMIT
+    tool = {**demo_tool(), "description": "x" * (room + 1)}
+    for entry in tool["versions"][0]["files"]:  # new files, so their absence can be seen
+        entry["file_wrapper"]["content"] += "\n# changed\n"
+    before = _stored_objects(registry)
+    status, _, body = trs(call, "PUT", "/tools/big", body=tool, token=writer_token())
+    answer = json.loads(body)
+    assert status == 400 and answer == {
+        "code": 400,
+        "message": f"tool 'big' would hold {ITEM_LIMIT + 1:,} bytes of metadata, past the "
+        "registry's 400,000 (one DynamoDB item per tool; files are stored apart and do not "
+        "count): register fewer versions or shorter fields, or split the tool",
+        "requestId": answer.get("requestId"),
+    }
+    assert _stored_objects(registry) == before
+    status, stored = get_json(call, "/tools/big")
+    assert status == 200 and len(stored["description"]) == room  # type: ignore[index]
+
+
+def test_versions_are_added_until_the_tool_s_metadata_would_not_fit(
+    registry: str, call: Caller
+) -> None:
+    """Each version names the same files (stored once) and 90 KB of authors: the fifth
+    does not fit; the four before it stay, whole."""
+    put_demo(call, "many")
+    version = demo_tool()["versions"][0]
+    authors = [f"Author {n:04d} " + "y" * 80 for n in range(1000)]
+    answers = []
+    for n in range(2, 8):
+        body = {**version, "id": f"v{n}", "author": authors}
+        answers.append(trs(call, "POST", "/tools/many/versions", body=body, token=writer_token()))
+    assert [status for status, _, _ in answers] == [200, 200, 200, 200, 400, 400]
+    assert b"past the registry's 400,000" in answers[4][2]
+    status, versions = get_json(call, "/tools/many/versions")
+    assert status == 200
+    assert [v["id"] for v in versions] == ["1.0", "v2", "v3", "v4", "v5"]  # type: ignore[attr-defined]
+    assert all(len(v.get("author", authors)) == 1000 for v in versions[1:])  # type: ignore[index]
+
+
 def test_concurrent_puts_of_one_version_leave_one_of_them_whole(
     registry: str, call: Caller
 ) -> None:

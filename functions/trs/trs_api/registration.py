@@ -155,10 +155,11 @@ def prepared(body: ToolVersionRegister, version_id: str) -> Prepared:
     return version_document(body, version_id, files), files
 
 
-def stored(registry: Registry, version: Prepared) -> dict[str, Any]:
-    """Write the files, then name them in the version (metadata is written last)."""
+def described(version: Prepared) -> dict[str, Any]:
+    """The version document naming its files; the registry writes them (before the
+    metadata, and only once the metadata is known to fit)."""
     document, files = version
-    return {**document, "files": registry.store_files(files)}
+    return {**document, "files": Registry.describe_files(files)}
 
 
 def guard(caller: Caller, current: dict[str, Any] | None, tool_id: str) -> None:

@@ -95,8 +95,8 @@ def post_tool(writer: Writer, body: Annotated[ToolRegister, Body()]) -> str:
     registry = get_registry()
     versions = [registration.prepared(v, v.id or str(i + 1)) for i, v in enumerate(body.versions)]
     doc = registration.tool_document(body, "")
-    doc["versions"] = [registration.stored(registry, v) for v in versions]
-    return registry.create_tool(doc)
+    doc["versions"] = [registration.described(v) for v in versions]
+    return registry.create_tool(doc, [f for _, files in versions for f in files])
 
 
 @router.put("/tools/{id}", response_model=str)
@@ -106,13 +106,13 @@ def put_tool(writer: Writer, tool_id: ToolId, body: Annotated[ToolRegister, Body
     registry = get_registry()
     versions = [registration.prepared(v, v.id or str(i + 1)) for i, v in enumerate(body.versions)]
     doc = registration.tool_document(body, tool_id)
-    doc["versions"] = [registration.stored(registry, v) for v in versions]
+    doc["versions"] = [registration.described(v) for v in versions]
 
     def replace(current: dict[str, Any] | None) -> dict[str, Any]:
         registration.guard(writer, current, tool_id)
         return doc
 
-    registry.update_tool(tool_id, replace)
+    registry.update_tool(tool_id, replace, [f for _, files in versions for f in files])
     return tool_id
 
 

@@ -76,7 +76,8 @@ def _write(
     writer: Any, tool_id: str, version_id: str, body: ToolVersionRegister, replace: bool
 ) -> str:
     registry = get_registry()
-    version = registration.stored(registry, registration.prepared(body, version_id))
+    prepared = registration.prepared(body, version_id)
+    version = registration.described(prepared)
 
     def with_version(current: dict[str, Any] | None) -> dict[str, Any]:
         if current is None:
@@ -90,7 +91,7 @@ def _write(
         versions = [version if v["id"] == version_id else v for v in current["versions"]]
         return {**current, "versions": versions}
 
-    registry.update_tool(tool_id, with_version)
+    registry.update_tool(tool_id, with_version, prepared[1])
     return version_id
 
 

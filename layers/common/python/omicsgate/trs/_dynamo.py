@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from omicsgate.trs._records import Stored
+from omicsgate.trs._records import Stored, encode
 
 
 class DynamoMetadata:
@@ -43,7 +43,7 @@ class DynamoMetadata:
         item = {
             "pk": {"S": f"{kind}#{key}"},
             "kind": {"S": kind},
-            "doc": {"S": json.dumps(doc, sort_keys=True)},
+            "doc": {"S": encode(doc)},
             "rev": {"N": str(rev)},
         }
         if expected_rev is None:

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, NamedTuple, Protocol
 
 TOOL = "tool"
 TOOL_CLASS = "class"
+# DynamoDB's limit on one item, names and values counted in UTF-8 bytes: "400 KB", read as
+# 400,000 (moto refuses past 405,000, having found AWS's real limit near 409,600). A tool is
+# one item (its versions and their files' metadata; the files themselves are in the data
+# store), so its metadata must fit: every store refuses more, SQLite too, so a registration
+# answers the same locally and in AWS.
+ITEM_LIMIT = 400_000
+
+
+def encode(doc: dict[str, Any]) -> str:
+    """A document as the stores keep it (the ``doc`` attribute in DynamoDB)."""
+    return json.dumps(doc, sort_keys=True)
+
+
+def item_bytes(kind: str, key: str, doc: dict[str, Any]) -> int:
+    """What DynamoDB counts for the item of this document: each attribute's name and value
+    (``pk``, ``kind``, ``doc`` strings in UTF-8; ``rev`` a number, at most 21 bytes)."""
+    strings = {"pk": f"{kind}#{key}", "kind": kind, "doc": encode(doc)}
+    return sum(len(name) + len(value.encode()) for name, value in strings.items()) + 3 + 21
 
 
 class Stored(NamedTuple):

@@ -6,15 +6,22 @@ from __future__ import annotations
 import copy
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from omicsgate.auth import Caller, can_see
 from omicsgate.settings import Settings, get_settings
-from omicsgate.trs._blobs import BlobStore
-from omicsgate.trs._records import TOOL, TOOL_CLASS, MetadataStore, Stored
+from omicsgate.trs._blobs import BlobStore, sha256
+from omicsgate.trs._records import (
+    ITEM_LIMIT,
+    TOOL,
+    TOOL_CLASS,
+    MetadataStore,
+    Stored,
+    item_bytes,
+)
 from omicsgate.web.errors import ApiError
 
 # The token role (claim ``roles``) that may write to the registry.
@@ -74,41 +81,60 @@ class Registry:
         return self.blobs.get(digest)
 
     # ------------------------------------------------------------ writes
-    def store_files(self, files: list[NewFile]) -> list[dict[str, Any]]:
-        """Write the files (before any metadata names them); their stored descriptions."""
+    @staticmethod
+    def describe_files(files: list[NewFile]) -> list[dict[str, Any]]:
+        """The stored descriptions of the files (nothing is written yet)."""
         return [
             {
                 "path": f.path,
                 "file_type": f.file_type,
                 "type": f.type,
-                "sha256": self.blobs.put(f.content),
+                "sha256": sha256(f.content),
                 "size": len(f.content),
             }
             for f in files
         ]
 
-    def create_tool(self, doc: dict[str, Any]) -> str:
-        for _ in range(_ATTEMPTS):
+    def create_tool(self, doc: dict[str, Any], files: Sequence[NewFile] = ()) -> str:
+        for attempt in range(_ATTEMPTS):
             tool_id = uuid.uuid4().hex[:12]
-            if self.metadata.put(TOOL, tool_id, {**doc, "id": tool_id}, None):
+            new = {**doc, "id": tool_id}
+            if attempt == 0:
+                _check_fits(TOOL, tool_id, new)
+                self._write_files(files)
+            if self.metadata.put(TOOL, tool_id, new, None):
                 return tool_id
         raise Conflict("could not allocate a tool id")
 
-    def update_tool(self, tool_id: str, mutate: Mutation) -> dict[str, Any] | None:
+    def update_tool(
+        self, tool_id: str, mutate: Mutation, files: Sequence[NewFile] = ()
+    ) -> dict[str, Any] | None:
         """Apply ``mutate`` to the current document (None if absent) and write the result
         only if nobody wrote in between; otherwise read again and retry. ``mutate``
-        returning None deletes the tool."""
+        returning None deletes the tool. ``files`` are written once the new document is
+        known to fit, before it names them: a refused write stores nothing."""
+        written = False
         for _ in range(_ATTEMPTS):
             stored = self.metadata.get(TOOL, tool_id)
             current = copy.deepcopy(stored.doc) if stored else None
             new = mutate(current)
+            if new is not None:
+                _check_fits(TOOL, tool_id, new)
+                if not written:
+                    self._write_files(files)
+                    written = True
             if _commit(self.metadata, TOOL, tool_id, stored, new):
                 return new
         raise Conflict(f"tool {tool_id!r} is being written by others; retry")
 
+    def _write_files(self, files: Sequence[NewFile]) -> None:
+        for f in files:
+            self.blobs.put(f.content)
+
     def put_tool_class(self, class_id: str, doc: dict[str, Any]) -> None:
         for _ in range(_ATTEMPTS):
             stored = self.metadata.get(TOOL_CLASS, class_id)
+            _check_fits(TOOL_CLASS, class_id, doc)
             if _commit(self.metadata, TOOL_CLASS, class_id, stored, doc):
                 return
         raise Conflict(f"tool class {class_id!r} is being written by others; retry")
@@ -133,6 +159,20 @@ def _commit(
     if new is None:
         return stored is None or metadata.delete(kind, key, stored.rev)
     return metadata.put(kind, key, new, stored.rev if stored else None)
+
+
+def _check_fits(kind: str, key: str, doc: dict[str, Any]) -> None:
+    """A 400 for a document past DynamoDB's item limit (its files do not count: they are
+    stored apart, and named in it only by path, type and checksum)."""
+    size = item_bytes(kind, key, doc)
+    if size > ITEM_LIMIT:
+        label = "tool class" if kind == TOOL_CLASS else "tool"
+        raise ApiError(
+            400,
+            f"{label} {key!r} would hold {size:,} bytes of metadata, past the registry's "
+            f"{ITEM_LIMIT:,} (one DynamoDB item per tool; files are stored apart and do not "
+            "count): register fewer versions or shorter fields, or split the tool",
+        )
 
 
 def _visible(caller: Caller, doc: dict[str, Any]) -> bool:

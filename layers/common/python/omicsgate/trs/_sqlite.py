@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from typing import Any
 
-from omicsgate.trs._records import Stored
+from omicsgate.trs._records import Stored, encode
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -48,7 +48,7 @@ class SqliteMetadata:
         return [(key, Stored(json.loads(doc), int(rev))) for key, doc, rev in rows]
 
     def put(self, kind: str, key: str, doc: dict[str, Any], expected_rev: int | None) -> bool:
-        text = json.dumps(doc, sort_keys=True)
+        text = encode(doc)
         db = self._db()
         if expected_rev is None:
             cursor = db.execute(
