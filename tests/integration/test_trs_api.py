@@ -304,6 +304,63 @@ def test_an_unknown_type_name_passes_cwl_utils_but_not_registration(
     )
 
 
+FRAGMENTS_TOOL = """cwlVersion: v1.2
+class: CommandLineTool
+requirements:
+  SchemaDefRequirement:
+    types:
+      - $import: types/sample.yml
+  InlineJavascriptRequirement:
+    expressionLib:
+      - $include: lib/helpers.js
+baseCommand: echo
+arguments: [$(greet(inputs.sample.name))]
+inputs:
+  sample: types/sample.yml#Sample
+outputs: []
+"""
+SAMPLE_TYPE = "type: record\nname: Sample\nfields:\n  name: string\n"
+
+
+def _fragments_tool(sample_type: str) -> dict[str, object]:
+    def file(path: str, file_type: str, content: str) -> dict[str, object]:
+        return {
+            "tool_file": {"path": path, "file_type": file_type},
+            "file_wrapper": {"content": content},
+            "type": "CWL",
+        }
+
+    files = [
+        file("tool.cwl", "PRIMARY_DESCRIPTOR", FRAGMENTS_TOOL),
+        file("types/sample.yml", "SECONDARY_DESCRIPTOR", sample_type),
+        file("lib/helpers.js", "OTHER", "function greet(n) { return 'hi ' + n; }\n"),
+    ]
+    return {
+        "organization": "OmicsGate tests",
+        "toolclass": {"name": "CommandLineTool"},
+        "versions": [{"id": "1", "files": files}],
+    }
+
+
+def test_cwl_fragments_are_checked_where_they_are_imported(registry: str, call: Caller) -> None:
+    """A record type in a file of its own ($import) and a JavaScript library ($include):
+    not processes, so not loaded alone, but a mistake in them is found through the tool."""
+    token = writer_token()
+    status, _, body = trs(
+        call, "PUT", "/tools/fragments", body=_fragments_tool(SAMPLE_TYPE), token=token
+    )
+    assert status == 200, body
+    broken = _fragments_tool(SAMPLE_TYPE.replace("string", "strng"))
+    status, _, body = trs(call, "PUT", "/tools/fragments", body=broken, token=token)
+    answer = json.loads(body)
+    assert status == 400 and answer["errors"][-1] == {
+        "file": "types/sample.yml",
+        "line": 4,
+        "message": "checking object 'types/sample.yml#Sample/name' Field 'type' references "
+        "unknown identifier 'strng', tried types/sample.yml#strng",
+    }, answer
+
+
 def _item_bytes(tool_id: str) -> int:
     """What DynamoDB counts for the tool's stored item."""
     from omicsgate.trs import get_registry
