@@ -190,31 +190,43 @@ def new_store(data_uri: str, endpoint: str | None) -> Any:
 
         config = {**tiledb_config(store.settings), **CONFIG_OVERRIDES}
         store._ctx = tiledb.Ctx(tiledb.Config(config))
+        scattered = {**tiledb_config(store.settings, scattered=True), **CONFIG_OVERRIDES}
+        store._scattered_ctx = tiledb.Ctx(tiledb.Config(scattered))
     return store
 
 
 class TileDBReader:
+    """Reads as the routes do: the arrays a read needs start opening, then the studies the
+    caller may see are listed, then the read."""
+
     def __init__(self, data_uri: str, endpoint: str | None) -> None:
-        from omicsgate.auth import Caller
         from omicsgate.gwas import GwasStore
 
         self.gwas = GwasStore(new_store(data_uri, endpoint))
-        self.studies = self.gwas.visible(Caller())
+
+    def studies(self) -> dict[str, Any]:
+        from omicsgate.auth import Caller
+
+        return self.gwas.visible(Caller())
 
     def phewas(self, sites: list[tuple[int, int]]) -> list[dict[str, Any]]:
         from omicsgate.gwas import Locus
 
+        self.gwas.open_ahead("positions")
         loci = [Locus(c, p, p) for c, p in sites]
-        return self.gwas.phewas(list(self.studies.values()), loci, P_PHEWAS)
+        return self.gwas.phewas(list(self.studies().values()), loci, P_PHEWAS)
 
     def associations(self, sites: list[tuple[int, int]], ids: list[str]) -> list[dict[str, Any]]:
         from omicsgate.gwas import Locus
 
+        self.gwas.open_ahead("positions")
         loci = [Locus(c, p, p) for c, p in sites]
-        return self.gwas.associations([self.studies[i] for i in ids], loci)
+        studies = self.studies()
+        return self.gwas.associations([studies[i] for i in ids], loci)
 
     def tophits(self, study: str) -> list[dict[str, Any]]:
-        return self.gwas.tophits(self.studies[study], P_TOPHITS)
+        self.gwas.open_ahead("tophits", tophits_p=P_TOPHITS)
+        return self.gwas.tophits(self.studies()[study], P_TOPHITS)
 
 
 class DuckDBReader:

@@ -320,3 +320,23 @@ def test_block_cache_serves_what_a_direct_read_serves(
     assert snapshot["blocks"][0] == 0 and sorted(snapshot["records"]) == [
         "c-a-1@1.json", "c-a-2@2.json"
     ]  # fmt: skip
+
+
+def test_an_array_opened_ahead_of_the_listing_still_shows_every_listed_study(
+    store: DataStore, tmp_path: Path
+) -> None:
+    """A cold reader opens ``by_position`` while it lists the studies (``open_ahead``). A
+    study committed after that open is listed but its rows are not in the handle's view:
+    the handle is reopened before the read, so the new study's rows are served."""
+    meta = write_meta(tmp_path / "m.json")
+    first = write_vcf(tmp_path / "a.vcf.gz", "o-a-1", [(100, "rs100", "A", "C", 0.1, 0.1, 3.0)])
+    assert ingest(store, "--study", "o-a-1", "--metadata", meta, first) == 0
+    gwas = type(get_gwas(store))(store)
+    gwas.open_ahead("positions")
+    gwas._shared_array("by_position")  # the open has finished before the next commit
+    second = write_vcf(tmp_path / "b.vcf.gz", "o-a-2", [(100, "rs100", "A", "C", 0.2, 0.1, 4.0)])
+    assert ingest(store, "--study", "o-a-2", "--metadata", meta, second) == 0
+    studies = list(gwas.studies().values())
+    assert [s.id for s in studies] == ["o-a-1", "o-a-2"]
+    rows = gwas.phewas(studies, [parse_chrpos("1:100")], 1.0)
+    assert sorted(r["id"] for r in rows) == ["o-a-1", "o-a-2"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,8 @@ class Study:
     files: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     # Index SNPs clumped at ingestion (``omicsgate.gwas.ld.PRECLUMP``), None without a panel.
     clumped: tuple[str, ...] | None = field(default=None, hash=False, compare=False)
+    # Wall time (whole seconds) of the record's writing, after the study's rows were.
+    committed: float | None = field(default=None, hash=False, compare=False)
 
     @property
     def trait(self) -> str:
@@ -51,7 +54,18 @@ def study_from_record(record: dict[str, Any]) -> Study:
         info=dict(record.get("info") or {}),
         files=dict(record.get("files") or {}),
         clumped=_clumped(record.get("clumped")),
+        committed=_epoch(record.get("created")),
     )
+
+
+def _epoch(stamp: Any) -> float | None:
+    """``2026-11-23T20:09:10Z`` -> seconds since the epoch; None when absent or unreadable."""
+    import calendar
+
+    try:
+        return float(calendar.timegm(time.strptime(str(stamp), "%Y-%m-%dT%H:%M:%SZ")))
+    except ValueError:
+        return None
 
 
 def _clumped(entry: Any) -> tuple[str, ...] | None:

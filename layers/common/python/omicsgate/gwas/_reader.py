@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from omicsgate.auth import Caller, can_see
 from omicsgate.gwas import _blocks, _layout
@@ -29,6 +31,16 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+# How far the clock of the host that ingested a study may be behind ours (NTP keeps hosts
+# within a second; a study committed less than this before a handle was opened is treated
+# as possibly not in the handle's view).
+CLOCK_SKEW_SECONDS = 30.0
+
+
+Read = Literal["positions", "rsids", "tophits"]
+_ARRAYS_READ: dict[str, str] = {"positions": _layout.BY_POSITION, "rsids": _layout.RSIDS}
+
+
 class UnknownStudy(LookupError):
     """A study ID that does not exist, or that the caller may not see (told apart nowhere)."""
 
@@ -41,7 +53,11 @@ class GwasStore:
         self.store = store
         self.root = _layout.gwas_uri(store.root)
         self._studies: tuple[dict[str, Study], float] | None = None
-        self._shared: dict[str, tuple[tiledb.Array, float]] = {}
+        # A handle that holds every listed study's rows was opened at this wall time or later.
+        self._rows_since = 0.0
+        self._shared: dict[str, _Handle] = {}
+        self._opening: dict[str, Future[_Handle]] = {}
+        self._pool: ThreadPoolExecutor | None = None
         self._panels: tuple[dict[str, Panel], float] | None = None
         self._lock = threading.Lock()
         # S3 only: a local store's file cache is the operating system's page cache.
@@ -57,8 +73,10 @@ class GwasStore:
         ttl = self.store.settings.release_ttl_seconds
         if self._studies and now - self._studies[1] < ttl:
             return self._studies[0]
+        listed = time.time()
         studies = self._load_studies()
         self._studies = (studies, now)
+        self._rows_since = _rows_since(studies.values(), listed)
         return studies
 
     def visible(self, caller: Caller) -> dict[str, Study]:
@@ -71,12 +89,12 @@ class GwasStore:
         return found
 
     def _load_studies(self) -> dict[str, Study]:
-        vfs = self.store.vfs()
         base = _layout.gwas_uri(self.store.root, _layout.STUDIES_DIR)
-        with unavailable_on_tiledb_error(f"listing {base}"):
-            names = [_base(uri) for uri in vfs.ls(base)] if vfs.is_dir(base) else []
-        newest = newest_per_id(names)
-        document = self._snapshot()
+        # The listing and the snapshot are independent requests: a cold reader waits for
+        # the slower of the two, not their sum.
+        pending = self._background().submit(self._snapshot)
+        newest = newest_per_id(self._record_names(base))
+        document = pending.result()
         snapshot = dict(document.get("records") or {})
         self._snapshot_bounds = document.get("blocks")
         studies: dict[str, Study] = {}
@@ -87,6 +105,20 @@ class GwasStore:
             if record is not None:  # removed between the listing and the read
                 studies[study_id] = study_from_record(record)
         return studies
+
+    def _record_names(self, base: str) -> list[str]:
+        """The record files' names; none when no study was ever added. Listed without an
+        existence check first: on S3 a missing prefix lists empty (one request, not two)."""
+        import tiledb
+
+        vfs = self.store.vfs()
+        with unavailable_on_tiledb_error(f"listing {base}"):
+            try:
+                return [_base(uri) for uri in vfs.ls(base)]
+            except tiledb.TileDBError:
+                if vfs.is_dir(base):
+                    raise
+                return []
 
     def _snapshot(self) -> dict[str, Any]:
         document = self.store.read_json(_layout.gwas_uri(self.store.root, _layout.SNAPSHOT_FILE))
@@ -140,33 +172,32 @@ class GwasStore:
         """The study's rows with p <= max_p, most significant first."""
         ranges = [[(study.slot, study.slot)], slice(None)]
         min_lp = _lp(max_p)
-        # Hits are a few rows of a study kept apart: a study's every row is megabytes.
-        name = _layout.HITS if min_lp >= HITS_MIN_LP else _layout.BY_STUDY
-        columns = _decoded(self._read_ranges(name, ranges, min_lp))
+        columns = _decoded(self._read_ranges(_tophits_array(min_lp), ranges, min_lp))
         return _records(columns, [study], order="p")
 
     def _by_position(
         self, loci: Sequence[Locus], slots: list[int] | None, min_lp: float | None
     ) -> dict[str, np.ndarray]:
-        """One query: the loci as ranges of the locus key, the slots as points."""
+        """One query: the loci as ranges of the locus key, the slots as one span (the
+        rows of other slots in it are dropped here). Slots as points made TileDB compute
+        the tile overlap of every locus x slot pair: 3x the time of the whole read at
+        10^8 rows (10 loci x 10 studies)."""
+        import numpy as np
 
         keys = merged_ranges(locus.key_range for locus in loci)
-        cached = self._from_blocks(keys)
-        if cached is None:
-            ranges: list[Any] = [keys]
-            ranges.append(sorted({(s, s) for s in slots}) if slots is not None else slice(None))
-            listed = self._studies[1] if self._studies else 0.0
-            read = self._read_ranges(_layout.BY_POSITION, ranges, min_lp, not_before=listed)
-            columns = _decoded(read)
-        else:
-            import numpy as np
-
-            keep = np.ones(len(cached["locus"]), dtype=bool)
-            if slots is not None:
-                keep &= np.isin(cached["slot"], np.asarray(slots, dtype=cached["slot"].dtype))
-            if min_lp is not None:
-                keep &= cached["lp"] >= min_lp
-            columns = _decoded({k: v[keep] for k, v in cached.items()})
+        read = self._from_blocks(keys)
+        if read is None:
+            span = [(min(slots), max(slots))] if slots else slice(None)
+            read = {
+                k: np.asarray(v)
+                for k, v in self._read_ranges(_layout.BY_POSITION, [keys, span]).items()
+            }
+        keep = np.ones(len(read["locus"]), dtype=bool)
+        if slots is not None:
+            keep &= np.isin(read["slot"], np.asarray(slots, dtype=read["slot"].dtype))
+        if min_lp is not None:
+            keep &= read["lp"] >= min_lp
+        columns = _decoded({k: v[keep] for k, v in read.items()})
         if any(locus.rsid for locus in loci):
             keep = _kept(columns, loci)
             columns = {k: v[keep] for k, v in columns.items()}
@@ -215,7 +246,7 @@ class GwasStore:
             return dict(array.multi_index[read, :])
 
         # An array opened after the slot set was listed holds all of those slots' rows.
-        result = self._read_shared(_layout.BY_POSITION, query, not_before=listed[1])
+        result = self._read_shared(_layout.BY_POSITION, query)
         fresh = _blocks.split_blocks(cache, missing, result)
         with cache.lock:
             if cache.generation == generation:
@@ -320,16 +351,15 @@ class GwasStore:
             return uri in self._shared or tiledb.object_type(uri, ctx=self.store.ctx) == "array"
 
     def _read_ranges(
-        self, name: str, ranges: list[Any], min_lp: float | None = None, not_before: float = 0.0
+        self, name: str, ranges: list[Any], min_lp: float | None = None
     ) -> dict[str, Any]:
         """The cells of a shared array in the ranges (one list per dimension), with
-        ``lp >= min_lp`` when given, from a handle opened at ``not_before`` or later (the
-        studies' listing time: every listed study's rows are in the view)."""
+        ``lp >= min_lp`` when given."""
 
         def read(array: tiledb.Array) -> dict[str, Any]:
             return dict(array.multi_index[tuple(ranges)])
 
-        result = self._read_shared(name, read, not_before)
+        result = self._read_shared(name, read)
         if min_lp is None:
             return result
         # Filtered here, not by a TileDB query condition: tiledb-py opens the array again
@@ -339,38 +369,97 @@ class GwasStore:
         keep = np.asarray(result["lp"]) >= min_lp
         return {k: np.asarray(v)[keep] for k, v in result.items()}
 
-    def _read_shared(
-        self, name: str, read: Callable[[tiledb.Array], T], not_before: float = 0.0
-    ) -> T:
-        """Read a shared array (opened at ``not_before`` or later, monotonic); a handle
+    def _read_shared(self, name: str, read: Callable[[tiledb.Array], T]) -> T:
+        """Read a shared array from a handle that holds every listed study's rows; a handle
         whose fragments were vacuumed meanwhile is reopened and the read tried once more."""
         import tiledb
 
         try:
-            return read(self._shared_array(name, not_before))
+            return read(self._shared_array(name))
         except tiledb.TileDBError:
             self._shared.pop(_layout.gwas_uri(self.store.root, name), None)
         with unavailable_on_tiledb_error(f"reading gwas/{name}"):
-            return read(self._shared_array(name, not_before))
+            return read(self._shared_array(name))
 
-    def _shared_array(self, name: str, not_before: float = 0.0) -> tiledb.Array:
-        import tiledb
+    def open_ahead(self, *reads: Read, tophits_p: float = 5e-8) -> None:
+        """Start opening the arrays a request is about to read (on S3 an open is a dozen
+        requests), so that a cold reader opens them while it lists the catalogue:
+        ``positions`` (associations, PheWAS, variants), ``rsids`` (rsids to positions),
+        ``tophits`` (the array :meth:`tophits` reads for ``tophits_p``)."""
+        for read in reads:
+            name = _tophits_array(_lp(tophits_p)) if read == "tophits" else _ARRAYS_READ[read]
+            uri = _layout.gwas_uri(self.store.root, name)
+            pool = self._background()
+            with self._lock:
+                if uri not in self._shared and uri not in self._opening:
+                    self._opening[uri] = pool.submit(self._open, uri)
 
+    def _shared_array(self, name: str) -> tiledb.Array:
+        """The held handle if it holds every listed study's rows (opened after
+        ``_rows_since``) and is younger than the TTL; else it is reopened."""
         uri = _layout.gwas_uri(self.store.root, name)
-        now = time.monotonic()
+        with self._lock:
+            pending = self._opening.pop(uri, None)
+        if pending is not None:
+            try:
+                opened = pending.result()
+            except Exception:
+                opened = None
+            if opened is not None:
+                with self._lock:
+                    self._shared.setdefault(uri, opened)
         with self._lock:
             held = self._shared.get(uri)
-            fresh = held and held[1] >= not_before
-            if held and fresh and now - held[1] < self.store.settings.release_ttl_seconds:
-                return held[0]
+            if held and held.holds(self._rows_since, self.store.settings.release_ttl_seconds):
+                return held.array
             with unavailable_on_tiledb_error(f"opening gwas/{name}"):
                 if held:
-                    held[0].reopen()
-                    array = held[0]
+                    held.array.reopen()
+                    fresh = _Handle(held.array, time.monotonic(), time.time())
                 else:
-                    array = tiledb.open(uri, mode="r", ctx=self.store.ctx)
-            self._shared[uri] = (array, now)
-            return array
+                    fresh = self._open(uri)
+            self._shared[uri] = fresh
+            return fresh.array
+
+    def _open(self, uri: str) -> _Handle:
+        import tiledb
+
+        opened_at, since = time.monotonic(), time.time()
+        array = tiledb.open(uri, mode="r", ctx=self.store.scattered_ctx)
+        return _Handle(array, opened_at, since)
+
+    def _background(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gwas-open")
+            return self._pool
+
+
+@dataclass(frozen=True)
+class _Handle:
+    """An open shared array and when its opening began (monotonic, and wall clock: study
+    records carry the wall time of their commit)."""
+
+    array: tiledb.Array
+    opened_at: float
+    since: float
+
+    def holds(self, rows_since: float, ttl: float) -> bool:
+        return self.since >= rows_since and time.monotonic() - self.opened_at < ttl
+
+
+def _rows_since(studies: Iterable[Study], listed: float) -> float:
+    """The wall time after which an opened array holds every one of these studies' rows.
+    A study's rows are committed before its record, so an array opened after the listing
+    holds them; so does one opened after the newest record's commit time (plus a margin for
+    clocks), which lets a cold reader open arrays while it lists."""
+    committed = [s.committed for s in studies]
+    if not committed:
+        return 0.0
+    if any(c is None for c in committed):
+        return listed
+    newest = max(c for c in committed if c is not None)
+    return min(listed, newest + 1.0 + CLOCK_SKEW_SECONDS)  # "committed" is whole seconds
 
 
 def _base(uri: str) -> str:
@@ -381,6 +470,11 @@ def _lp(max_p: float) -> float:
     import math
 
     return -math.log10(max_p)
+
+
+def _tophits_array(min_lp: float) -> str:
+    # Hits are a few rows of a study kept apart: a study's every row is megabytes.
+    return _layout.HITS if min_lp >= HITS_MIN_LP else _layout.BY_STUDY
 
 
 def _decoded(result: dict[str, Any]) -> dict[str, np.ndarray]:

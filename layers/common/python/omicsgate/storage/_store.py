@@ -44,6 +44,7 @@ class DataStore:
         self.settings = settings
         self.root = settings.data_uri
         self._ctx: tiledb.Ctx | None = None
+        self._scattered_ctx: tiledb.Ctx | None = None
         self._arrays: dict[str, tiledb.Array] = {}
         self._memo: dict[tuple[str, str], Any] = {}
         self._complete: set[str] = set()
@@ -58,6 +59,17 @@ class DataStore:
 
             self._ctx = tiledb.Ctx(tiledb.Config(tiledb_config(self.settings)))
         return self._ctx
+
+    @property
+    def scattered_ctx(self) -> tiledb.Ctx:
+        """A second context for arrays read a few tiles at a time far apart (GWAS loci):
+        it never merges distant tile reads (``_context.SCATTERED_READS``)."""
+        if self._scattered_ctx is None:
+            import tiledb
+
+            config = tiledb_config(self.settings, scattered=True)
+            self._scattered_ctx = tiledb.Ctx(tiledb.Config(config))
+        return self._scattered_ctx
 
     def vfs(self) -> tiledb.VFS:
         import tiledb
