@@ -103,6 +103,14 @@ def loci_of(gwas: GwasStore, values: Sequence[str], radius: int = 0) -> list[Loc
     return loci
 
 
+def open_ahead_for(gwas: GwasStore, variants: Sequence[str]) -> None:
+    """Start opening what reading the variants' associations needs (see ``open_ahead``)."""
+    if any(is_rsid(v) for v in variants):
+        gwas.open_ahead("positions", "rsids")
+    else:
+        gwas.open_ahead("positions")
+
+
 def page(params: Params, response: Response, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows of the page ``cursor`` asks for (the first without), and the headers that
     say what is left: ``X-Total-Count`` and, when more rows follow, ``X-Next-Cursor``."""

@@ -9,6 +9,7 @@ from gwas_api.routes import (
     check_variants,
     cursor_of,
     loci_of,
+    open_ahead_for,
     page,
     visible_studies,
 )
@@ -61,6 +62,7 @@ def associations(
     check_population(population, "population")
     panel = gwas.panels().get(population) if proxies else None
     cursor_of(params)
+    open_ahead_for(gwas, variants)
     studies = visible_studies(gwas, caller, ids)
     meter.charge(max(len(ids), len(variants)) * (PROXY_FACTOR if panel is not None else 1))
     rows = gwas.associations(studies, loci_of(gwas, variants))

@@ -1,6 +1,15 @@
 from fastapi import APIRouter, Response
 
-from gwas_api.routes import MAX_IDS, MAX_VARIANTS, Gwas, check_variants, cursor_of, loci_of, page
+from gwas_api.routes import (
+    MAX_IDS,
+    MAX_VARIANTS,
+    Gwas,
+    check_variants,
+    cursor_of,
+    loci_of,
+    open_ahead_for,
+    page,
+)
 from omicsgate.models.gwas import Association
 from omicsgate.web.forms import RequestParams
 from omicsgate.web.security import CurrentCaller, Metered
@@ -22,6 +31,7 @@ def phewas(
     pval = params.number("pval", 0.01, 0, 1, low_open=True)
     batches = set(params.ids("index_list", limit=MAX_IDS, required=False))
     cursor_of(params)
+    open_ahead_for(gwas, variants)
     meter.charge(COST_PER_VARIANT * len(variants))
     studies = [
         study

@@ -34,6 +34,7 @@ def tophits(
     kb = params.number("kb", 5000, 0, 100_000, low_open=True)
     panel = panel_of(gwas, params.one("pop") or "EUR", "pop") if clump else None
     cursor_of(params)
+    gwas.open_ahead("tophits", tophits_p=pval)
     studies = sorted(visible_studies(gwas, caller, ids), key=lambda s: s.id)
     stored = preclumped and pval == ld_answers.PRECLUMP.pval
     factor = 1 if clump and stored else RECLUMPED_FACTOR if clump else UNCLUMPED_FACTOR
