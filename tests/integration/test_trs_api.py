@@ -481,6 +481,23 @@ def test_tools_pages_with_trs_headers(registry: str, call: Caller, template: obj
     assert {"next_page", "last_page", "self_link", "current_offset", "current_limit"} <= exposed
 
 
+def test_a_tools_page_holds_at_most_5_mb_of_json(registry: str, call: Caller) -> None:
+    """A Lambda answer must stay under 6 MB: 14 tools of 390 KB of metadata are two pages
+    of /tools whatever ``limit`` says, ``next_page`` starting at the first left out."""
+    body = {"organization": "OmicsGate tests", "toolclass": {"name": "Workflow"}, "versions": []}
+    ids = [f"large-{n:02d}" for n in range(14)]
+    for tool_id in ids:
+        tool = {**body, "description": "x" * 390_000}
+        status, _, answer = trs(call, "PUT", f"/tools/{tool_id}", body=tool, token=writer_token())
+        assert status == 200, answer
+    status, headers, page = trs(call, "GET", "/tools")
+    assert status == 200 and len(page) <= 5_000_000
+    assert [t["id"] for t in json.loads(page)] == ids[:12]
+    assert headers["current_limit"] == "1000" and headers["next_page"].endswith("offset=12")
+    status, headers, page = trs(call, "GET", "/tools", "offset=12")
+    assert [t["id"] for t in json.loads(page)] == ids[12:] and "next_page" not in headers
+
+
 def test_tools_filters(registry: str, call: Caller) -> None:
     put_demo(call, "echo-a")
     put_demo(call, "echo-b", name="other", organization="Elsewhere")

@@ -48,8 +48,9 @@ def matches(doc: dict[str, Any], filters: dict[str, str | None]) -> bool:
     return all(tests[key](wanted) for key, wanted in filters.items() if wanted is not None)
 
 
-def paging(request: Request, start: int, limit: int, total: int) -> dict[str, str]:
-    """TRS paging headers: absolute URLs of this, the next and the last page."""
+def paging(request: Request, start: int, limit: int, total: int, given: int) -> dict[str, str]:
+    """TRS paging headers: absolute URLs of this, the next and the last page (the next
+    follows the ``given`` tools of this one, which may be fewer than ``limit``)."""
 
     def link(offset: int) -> str:
         query = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
@@ -63,6 +64,6 @@ def paging(request: Request, start: int, limit: int, total: int) -> dict[str, st
         "current_offset": str(start),
         "current_limit": str(limit),
     }
-    if start + limit < total:
-        headers["next_page"] = link(start + limit)
+    if start + given < total:
+        headers["next_page"] = link(start + given)
     return headers

@@ -1,3 +1,4 @@
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
@@ -16,6 +17,10 @@ Text = Annotated[str | None, Query()]
 # The paging headers of /tools (browsers read them through CORS expose headers).
 MAX_LIMIT = 1000
 INT32 = 2**31  # TRS's limit is an int32
+# A page of /tools holds at most this much JSON, whatever ``limit`` asks: a Lambda answer
+# must stay under 6 MB (headers and envelope included), and 1,000 tools of up to 400 KB
+# of metadata each would not.
+PAGE_BYTES = 5_000_000
 
 
 @read_route(router, "/tools", response_model=list[Tool], response_model_exclude_none=True)
@@ -66,9 +71,23 @@ def list_tools(
     ]
     start, limit = _offset(offset, len(found)), min(max(limit, 1), MAX_LIMIT)
     meter.charge()
-    response.headers.update(presenting.paging(request, start, limit, len(found)))
     base = presenting.base(request)
-    return [presenting.tool(t, base) for t in found[start : start + limit]]
+    page = _within_bytes([presenting.tool(t, base) for t in found[start : start + limit]])
+    response.headers.update(presenting.paging(request, start, limit, len(found), len(page)))
+    return page
+
+
+def _within_bytes(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first tools whose JSON fits ``PAGE_BYTES`` (at least one: a tool's metadata is
+    at most 400 KB); ``next_page`` then starts at the first one left out."""
+    kept: list[dict[str, Any]] = []
+    size = 2
+    for tool in tools:
+        size += len(json.dumps(tool, separators=(",", ":"))) + 1
+        if kept and size > PAGE_BYTES:
+            break
+        kept.append(tool)
+    return kept
 
 
 def _offset(raw: str | None, total: int) -> int:
