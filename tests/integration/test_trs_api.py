@@ -264,11 +264,23 @@ ECHO_CWL = demo_file("tools/echo.cwl")
             12,
             "'file:///etc/hostname' is not among the version's files",
         ),
+        (  # ... nor the function's environment (its AWS credentials)
+            "tools/echo.cwl",
+            ECHO_CWL.replace(
+                "baseCommand: echo",
+                "requirements:\n  InitialWorkDirRequirement:\n    listing:\n"
+                "      - {entryname: env.txt, entry: {$include: /proc/self/environ}}\n"
+                "baseCommand: echo",
+            ),
+            "CWL",
+            None,
+            "'file:///proc/self/environ' is not among the version's files",
+        ),
     ],
-    ids=["CWL", "WDL", "CWL-unknown-type", "CWL-remote-run", "CWL-run-outside"],
+    ids=["CWL", "WDL", "CWL-unknown-type", "CWL-remote-run", "CWL-run-outside", "CWL-include"],
 )
 def test_an_invalid_descriptor_is_refused_and_nothing_is_stored(
-    registry: str, call: Caller, path: str, content: str, kind: str, line: int, message: str
+    registry: str, call: Caller, path: str, content: str, kind: str, line: int | None, message: str
 ) -> None:
     tool = demo_tool()
     for entry in tool["versions"][0]["files"]:

@@ -65,12 +65,15 @@ def _write_out(root: str, files: list[NewFile]) -> None:
             handle.write(f.content)
 
 
+_LOADER_ID = re.compile(r"\(\d{6,}\) ")  # schema-salad prefixes some messages with its loader's id
+
+
 def _relative(root: str, text: str) -> str:
     """Validator messages name temporary paths and file URIs: give the registered path."""
     # schema-salad names files relative to the working directory: that form goes first.
     for prefix in (f"{os.path.relpath(root)}/", f"file://{root}/", f"{root}/"):
         text = text.replace(prefix, "")
-    return text
+    return _LOADER_ID.sub("", text)
 
 
 def _problems(root: str, path: str, message: str) -> list[dict[str, Any]]:
@@ -90,6 +93,7 @@ def _problems(root: str, path: str, message: str) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------- CWL
 _PROCESS_CLASSES = ("CommandLineTool", "Workflow", "ExpressionTool", "Operation")
+_STEP_TOOL = re.compile(r"^Tool definition (\S+) failed validation:")
 
 
 def _check_cwl(root: str, path: str, files: list[NewFile]) -> tuple[str | None, list[str]]:
@@ -120,7 +124,10 @@ def _load_cwl(root: str, name: str) -> None:
     from cwltool.workflow import default_make_tool
     from schema_salad.exceptions import ValidationException
 
-    logging.getLogger("cwltool").setLevel(logging.WARNING)  # "Resolved ..." on every load
+    # "Resolved ..." on every load, and schema-salad's tracebacks of a refused reference:
+    # what is wrong goes back to the writer in the 400, not into the function's log.
+    for logger in ("cwltool", "salad"):
+        logging.getLogger(logger).setLevel(logging.ERROR)
     context = LoadingContext(
         {
             "strict": True,
@@ -134,7 +141,10 @@ def _load_cwl(root: str, name: str) -> None:
     try:
         load_tool(_file_uri(root, name), context)
     except (ValidationException, WorkflowException) as error:  # a step's tool: the latter
-        raise DescriptorInvalid(_problems(root, name, str(error))) from None
+        text = _relative(root, str(error))
+        # An error without a line in a step's tool is the tool's, not the workflow's.
+        step = _STEP_TOOL.match(text)
+        raise DescriptorInvalid(_problems(root, step[1] if step else name, text)) from None
     except Exception as error:  # YAML errors, unknown cwlVersion values, cwltool's own
         raise DescriptorInvalid(_problems(root, name, f"{name}:1: {error}")) from None
 
