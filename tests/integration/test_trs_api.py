@@ -290,6 +290,7 @@ def test_an_invalid_descriptor_is_refused_and_nothing_is_stored(
     status, _, body = trs(call, "PUT", "/tools/broken", body=tool, token=writer_token())
     answer = json.loads(body)
     assert status == 400 and answer["code"] == 400, answer
+    assert set(answer) == {"code", "message", "errors", "requestId"}, answer
     located = [(p["file"], p["line"]) for p in answer["errors"] if message in p["message"]]
     assert (path, line) in located and path in answer["message"], answer
     assert trs(call, "GET", "/tools/broken")[0] == 404

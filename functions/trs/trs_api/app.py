@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from omicsgate.trs import Conflict
 from omicsgate.web import create_app
+from omicsgate.web.app import request_id
 from omicsgate.web.errors import Problem
 from trs_api.routes import descriptors, legacy, service_info, tool_classes, tools, versions
 from trs_api.validation import DescriptorInvalid
@@ -36,13 +37,18 @@ app = create_app(
 )
 
 
+def _error(request: Request, status: int, message: str, **more: Any) -> JSONResponse:
+    """TRS's ``{"code", "message"}`` with the request id, as every other error has it."""
+    problem = Problem(status, message, request_id=request_id(request))
+    return JSONResponse({**TrsErrors().body(problem), **more}, status_code=status)
+
+
 @app.exception_handler(DescriptorInvalid)
 async def invalid_descriptor(request: Request, error: DescriptorInvalid) -> JSONResponse:
     """Nothing was stored: each problem names its file, line and the validator's message."""
-    body = {"code": 400, "message": str(error), "errors": error.problems}
-    return JSONResponse(body, status_code=400)
+    return _error(request, 400, str(error), errors=error.problems)
 
 
 @app.exception_handler(Conflict)
 async def conflict(request: Request, error: Conflict) -> JSONResponse:
-    return JSONResponse({"code": 409, "message": str(error)}, status_code=409)
+    return _error(request, 409, str(error))
