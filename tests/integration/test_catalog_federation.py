@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import requests
 
+from omicsgate import __version__
 from omicsgate.ingest.demo import write_demo
 from omicsgate.localapi.devtools import free_port, reset_settings, use_store
 from tests.conftest import DEMO_RELEASE, TEMPLATE
@@ -111,7 +112,11 @@ def test_federated_answers_one_response_per_peer(servers: dict[str, str]) -> Non
     assert DEMO_RELEASE in {p["id"] for p in local["results"]}
     assert PEER_RELEASE not in {p["id"] for p in local["results"]}
     # The peer's own answer, as it gives it, named and timed by the primary.
-    assert peer["federationNode"] == {"id": "peer", "uri": servers["peer"], "version": "v2"}
+    assert peer["federationNode"] == {
+        "id": "peer",
+        "uri": servers["peer"],
+        "version": __version__,  # the peer's own
+    }
     assert [p["id"] for p in peer["results"]] == [PEER_RELEASE]
     assert peer["numMatches"] == 1 and peer["resultType"] == "project" and peer["time"] >= 0
     # Failures are events of their responses, never a failed call.

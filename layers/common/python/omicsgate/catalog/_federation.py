@@ -79,6 +79,9 @@ def _answer(peer: Peer, status: int, body: bytes, ms: int) -> Obj:
         why = "; ".join(str(e.get("message")) for e in events) or "no response"
         return _failed(peer, f"answered HTTP {status}: {why}", ms)
     own = dict(responses[0])
+    # The peer's own node version (its OmicsGate version) when it says, else its API's.
+    said = own.get("federationNode")
+    version = str(said.get("version") or version) if isinstance(said, dict) else version
     own["federationNode"] = {**node, "version": version}
     own["time"] = ms
     own["events"] = [*events, *(own.get("events") or [])]
