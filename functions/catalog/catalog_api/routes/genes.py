@@ -1,40 +1,13 @@
-"""/v2/genes: genes of a release."""
+"""/v2/genes: genes of a release, and their eQTLs."""
 
-from typing import Annotated
-
-from fastapi import Depends
 from fastapi.responses import JSONResponse
 
 from omicsgate.catalog import RESOURCES
-from omicsgate.catalog.web import (
-    CatalogCall,
-    Ids,
-    InfoOptions,
-    LinkOptions,
-    Project,
-    SearchOptions,
-    catalog_route,
-    catalog_router,
-    filters_of,
-)
+from omicsgate.catalog.routing import resource_router
+from omicsgate.catalog.web import CatalogCall, Ids, LinkOptions, Project, catalog_route
 
 GENES = RESOURCES["genes"]
-router = catalog_router("/v2/genes", "genes")
-Filters = Annotated[dict[str, str], Depends(filters_of(GENES))]
-
-
-@catalog_route(router, "/{ids}/info", "Genes by ID, in the order asked")
-def info(
-    call: CatalogCall, ids: Ids, options: InfoOptions, project: Project = None
-) -> JSONResponse:
-    return call.info(GENES, ids, options, project)
-
-
-@catalog_route(router, "/search", "Genes matching every filter given")
-def search(
-    call: CatalogCall, options: SearchOptions, filters: Filters, project: Project = None
-) -> JSONResponse:
-    return call.search(GENES, options, filters, project)
+router = resource_router(GENES)  # /{ids}/info and /search
 
 
 @catalog_route(router, "/{ids}/eqtls", "The genes' conditionally independent eQTLs, every tissue")

@@ -1,35 +1,13 @@
-"""/v2/projects: data releases, GWAS batches and hosted RNAget projects."""
+"""/v2/projects: data releases, GWAS batches and hosted RNAget projects, and their studies."""
 
-from typing import Annotated
-
-from fastapi import Depends
 from fastapi.responses import JSONResponse
 
 from omicsgate.catalog import RESOURCES
-from omicsgate.catalog.web import (
-    CatalogCall,
-    Ids,
-    InfoOptions,
-    LinkOptions,
-    SearchOptions,
-    catalog_route,
-    catalog_router,
-    filters_of,
-)
+from omicsgate.catalog.routing import resource_router
+from omicsgate.catalog.web import CatalogCall, Ids, LinkOptions, catalog_route
 
 PROJECTS = RESOURCES["projects"]
-router = catalog_router("/v2/projects", "projects")
-Filters = Annotated[dict[str, str], Depends(filters_of(PROJECTS))]
-
-
-@catalog_route(router, "/{ids}/info", "Projects by ID, in the order asked")
-def info(call: CatalogCall, ids: Ids, options: InfoOptions) -> JSONResponse:
-    return call.info(PROJECTS, ids, options)
-
-
-@catalog_route(router, "/search", "Projects matching every filter given")
-def search(call: CatalogCall, options: SearchOptions, filters: Filters) -> JSONResponse:
-    return call.search(PROJECTS, options, filters)
+router = resource_router(PROJECTS)  # /{ids}/info and /search
 
 
 @catalog_route(router, "/{ids}/studies", "The projects' studies")

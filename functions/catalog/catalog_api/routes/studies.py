@@ -1,35 +1,13 @@
-"""/v2/studies: GWAS studies and expression studies."""
+"""/v2/studies: GWAS studies and expression studies, and an expression study's samples."""
 
-from typing import Annotated
-
-from fastapi import Depends
 from fastapi.responses import JSONResponse
 
 from omicsgate.catalog import RESOURCES
-from omicsgate.catalog.web import (
-    CatalogCall,
-    Ids,
-    InfoOptions,
-    LinkOptions,
-    SearchOptions,
-    catalog_route,
-    catalog_router,
-    filters_of,
-)
+from omicsgate.catalog.routing import resource_router
+from omicsgate.catalog.web import CatalogCall, Ids, LinkOptions, catalog_route
 
 STUDIES = RESOURCES["studies"]
-router = catalog_router("/v2/studies", "studies")
-Filters = Annotated[dict[str, str], Depends(filters_of(STUDIES))]
-
-
-@catalog_route(router, "/{ids}/info", "Studies by ID, in the order asked")
-def info(call: CatalogCall, ids: Ids, options: InfoOptions) -> JSONResponse:
-    return call.info(STUDIES, ids, options)
-
-
-@catalog_route(router, "/search", "Studies matching every filter given")
-def search(call: CatalogCall, options: SearchOptions, filters: Filters) -> JSONResponse:
-    return call.search(STUDIES, options, filters)
+router = resource_router(STUDIES)  # /{ids}/info and /search
 
 
 @catalog_route(router, "/{ids}/samples", "The samples of expression studies")

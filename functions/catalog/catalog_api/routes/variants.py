@@ -1,40 +1,14 @@
-"""/v2/variants: variants of a release (chr:pos) and of GWAS studies (rsid)."""
+"""/v2/variants: variants of a release (chr:pos) and of GWAS studies (rsid), and the GWAS
+associations at them."""
 
-from typing import Annotated
-
-from fastapi import Depends
 from fastapi.responses import JSONResponse
 
 from omicsgate.catalog import RESOURCES
-from omicsgate.catalog.web import (
-    CatalogCall,
-    Ids,
-    InfoOptions,
-    LinkOptions,
-    Project,
-    SearchOptions,
-    catalog_route,
-    catalog_router,
-    filters_of,
-)
+from omicsgate.catalog.routing import resource_router
+from omicsgate.catalog.web import CatalogCall, Ids, LinkOptions, Project, catalog_route
 
 VARIANTS = RESOURCES["variants"]
-router = catalog_router("/v2/variants", "variants")
-Filters = Annotated[dict[str, str], Depends(filters_of(VARIANTS))]
-
-
-@catalog_route(router, "/{ids}/info", "Variants by ID, in the order asked")
-def info(
-    call: CatalogCall, ids: Ids, options: InfoOptions, project: Project = None
-) -> JSONResponse:
-    return call.info(VARIANTS, ids, options, project)
-
-
-@catalog_route(router, "/search", "Variants matching every filter given")
-def search(
-    call: CatalogCall, options: SearchOptions, filters: Filters, project: Project = None
-) -> JSONResponse:
-    return call.search(VARIANTS, options, filters, project)
+router = resource_router(VARIANTS)  # /{ids}/info and /search
 
 
 @catalog_route(router, "/{ids}/associations", "GWAS associations at the variants")

@@ -131,46 +131,36 @@ Sort = Annotated[str | None, Query(description="field path to sort by (missing v
 Order = Annotated[Literal["asc", "desc"], Query(description="sort order")]
 
 
-def _projection(include: str | None, exclude: str | None) -> Projection:
+def projection(include: Include = None, exclude: Exclude = None) -> Projection:
     return Projection(parse_paths(include, "include"), parse_paths(exclude, "exclude"))
 
 
-def info_options(
-    include: Include = None,
-    exclude: Exclude = None,
-    silent: Silent = False,
-    federated: Federated = False,
-) -> Options:
-    return Options(_projection(include, exclude), silent=silent, federated=federated)
-
-
-def search_options(
-    include: Include = None,
-    exclude: Exclude = None,
+def paging(
     limit: Limit = DEFAULT_LIMIT,
     skip: Skip = 0,
     count: Count = False,
     sort: Sort = None,
     order: Order = "asc",
-    federated: Federated = False,
-) -> Options:
-    page = Page(limit, skip, count)
-    return Options(_projection(include, exclude), page, sort, order, federated=federated)
+) -> tuple[Page, str | None, str]:
+    return Page(limit, skip, count), sort, order
+
+
+Shaped = Annotated[Projection, Depends(projection)]
+Paged = Annotated[tuple[Page, str | None, str], Depends(paging)]
+
+
+def info_options(shape: Shaped, silent: Silent = False, federated: Federated = False) -> Options:
+    return Options(shape, silent=silent, federated=federated)
+
+
+def search_options(shape: Shaped, paged: Paged, federated: Federated = False) -> Options:
+    return Options(shape, *paged, federated=federated)
 
 
 def link_options(
-    include: Include = None,
-    exclude: Exclude = None,
-    limit: Limit = DEFAULT_LIMIT,
-    skip: Skip = 0,
-    count: Count = False,
-    sort: Sort = None,
-    order: Order = "asc",
-    silent: Silent = False,
-    federated: Federated = False,
+    shape: Shaped, paged: Paged, silent: Silent = False, federated: Federated = False
 ) -> Options:
-    page = Page(limit, skip, count)
-    return Options(_projection(include, exclude), page, sort, order, silent, federated)
+    return Options(shape, *paged, silent=silent, federated=federated)
 
 
 InfoOptions = Annotated[Options, Depends(info_options)]
@@ -183,6 +173,20 @@ Project = Annotated[
     str | None,
     Query(description="the project (data release ID) to read; default: the current release"),
 ]
+
+
+def _project(project: Project = None) -> str | None:
+    return project
+
+
+def _no_project() -> None:
+    return None
+
+
+def project_of(resource: Resource) -> Callable[..., str | None]:
+    """A dependency: the ``project`` option for a release-scoped resource, else nothing
+    (so the option is neither documented nor accepted where it means nothing)."""
+    return _project if resource.release_scoped else _no_project
 
 
 def filters_of(resource: Resource) -> Callable[..., dict[str, str]]:
