@@ -24,7 +24,7 @@ from omicsgate.portal.expression import UnknownIds
 from omicsgate.rnaget import catalog as rnaget_catalog
 from omicsgate.storage import DataStore, InvalidRelease, ReleaseNotFound
 from omicsgate.web.errors import ApiError
-from omicsgate.web.params import release_visible, visible_releases
+from omicsgate.web.params import find_release, visible_releases
 
 Obj = dict[str, Any]
 MAX_REGION = 10_000_000  # bp of one variant search
@@ -51,11 +51,8 @@ def resolve_project(store: DataStore, caller: Caller, project: str | None) -> st
     release the caller may not see is answered as one that does not exist."""
     if project is None:
         return store.resolve(None)
-    try:
-        release = store.resolve(project)
-    except (ReleaseNotFound, InvalidRelease):
-        release = None
-    if release is None or not release_visible(store, release, caller):
+    release = find_release(store, caller, project)
+    if release is None:
         raise ApiError(400, f"unknown project {project!r}", "project")
     return release
 

@@ -115,13 +115,20 @@ def dataset_release(
     if dataset_id is None:
         return store.resolve(None)
     dataset_id = one_id(dataset_id, "datasetId", MAX_DATASET_ID_LENGTH)
-    try:
-        release = store.resolve(dataset_id)
-    except (ReleaseNotFound, InvalidRelease):
-        release = None
-    if release is None or not release_visible(store, release, caller):
+    release = find_release(store, caller, dataset_id)
+    if release is None:
         raise ApiError(400, f"unknown dataset {dataset_id!r}", "datasetId")
     return release
+
+
+def find_release(store: DataStore, caller: Caller, release_id: str) -> str | None:
+    """The complete release of that ID if the caller may see it; None for one that does
+    not exist and for one the caller may not see alike."""
+    try:
+        release = store.resolve(release_id)
+    except (ReleaseNotFound, InvalidRelease):
+        return None
+    return release if release_visible(store, release, caller) else None
 
 
 Release = Annotated[str, Depends(dataset_release)]
