@@ -251,15 +251,7 @@ def test_functions_use_only_the_table_actions_they_need() -> None:
 def check_trs_table_actions(function: dict) -> None:
     """The users table as every function; on its own table, what the registry needs:
     GetItem, conditional PutItem and DeleteItem, Scan (listing). Never another table."""
-    by_table: dict[str, set[str]] = {}
-    for statement in _statements(function):
-        actions = (
-            [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
-        )
-        for action in actions:
-            if action.startswith("dynamodb:"):
-                by_table.setdefault(json.dumps(statement["Resource"]), set()).add(action)
-    assert by_table == {
+    assert _table_actions(function) == {
         json.dumps({"GetAtt": "UsersTable.Arn"}): {"dynamodb:GetItem", "dynamodb:UpdateItem"},
         json.dumps({"GetAtt": "TrsTable.Arn"}): {
             "dynamodb:GetItem",
@@ -270,8 +262,8 @@ def check_trs_table_actions(function: dict) -> None:
     }
 
 
-def check_catalog_table_actions(function: dict) -> None:
-    """The users table as every function; the TRS table read only (tools are listed)."""
+def _table_actions(function: dict) -> dict[str, set[str]]:
+    """DynamoDB actions by the table (its JSON) they are allowed on."""
     by_table: dict[str, set[str]] = {}
     for statement in _statements(function):
         actions = (
@@ -280,7 +272,12 @@ def check_catalog_table_actions(function: dict) -> None:
         for action in actions:
             if action.startswith("dynamodb:"):
                 by_table.setdefault(json.dumps(statement["Resource"]), set()).add(action)
-    assert by_table == {
+    return by_table
+
+
+def check_catalog_table_actions(function: dict) -> None:
+    """The users table as every function; the TRS table read only (tools are listed)."""
+    assert _table_actions(function) == {
         json.dumps({"GetAtt": "UsersTable.Arn"}): {"dynamodb:GetItem", "dynamodb:UpdateItem"},
         json.dumps({"GetAtt": "TrsTable.Arn"}): {"dynamodb:GetItem", "dynamodb:Scan"},
     }
