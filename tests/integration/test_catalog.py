@@ -231,6 +231,11 @@ def test_records_are_the_standard_apis_records(backend: str, call: Caller) -> No
     _, genes = call.get("/api/v4/gene", "geneId=Eno1,Cd300lf")
     catalog = results(ok(call, "/v2/genes/Eno1,Cd300lf/info", "exclude=id,project"))
     assert catalog == genes["gene"]
+    # A search pages summaries and answers whole records: the same as /gene's.
+    searched = results(ok(call, "/v2/genes/search", "hasEqtl=true&limit=7&exclude=id,project"))
+    assert len(searched) == 7 and all(g["hasEqtl"] for g in searched)
+    _, genes = call.get("/api/v4/gene", "geneId=" + ",".join(g["geneId"] for g in searched))
+    assert searched == genes["gene"]
     _, eqtls = call.get("/api/v4/eqtl", "geneId=Cd300lf")
     linked = results(ok(call, "/v2/genes/Cd300lf/eqtls", "limit=5000"))
     assert [(e["tissueSiteDetailId"], e["variantId"]) for e in linked] == [

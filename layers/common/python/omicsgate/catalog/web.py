@@ -247,7 +247,12 @@ class Call:
         scope = self._scope(resource, project)
         self.meter.charge()
         records = resource.search(scope, filters)
-        return self._reply(self._paged(records, resource.result_type, options, []), options)
+        expand = resource.expand
+
+        def whole(page: list[Obj]) -> list[Obj]:  # summaries searched: expand the page only
+            return expand(scope, page) if expand is not None else page
+
+        return self._reply(self._paged(records, resource.result_type, options, [], whole), options)
 
     def link(
         self,
@@ -302,11 +307,16 @@ class Call:
         return [event(ERROR, NOT_FOUND, code=404, id=i, name="not found") for i in ids]
 
     def _paged(
-        self, records: list[Obj], result_type: str, options: Options, events: list[Obj]
+        self,
+        records: list[Obj],
+        result_type: str,
+        options: Options,
+        events: list[Obj],
+        whole: Callable[[list[Obj]], list[Obj]] = list,
     ) -> Obj:
         ordered = sort_records(records, options.sort, options.order)
         page, matches = (options.page or Page(len(ordered))).take(ordered)
-        shaped = [options.projection.apply(r) for r in page]
+        shaped = [options.projection.apply(r) for r in whole(page)]
         return self._result(shaped, result_type, matches, events)
 
     def _result(self, records: list[Any], result_type: str, matches: int, events: list[Obj]) -> Obj:

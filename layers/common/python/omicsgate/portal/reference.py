@@ -102,10 +102,21 @@ def genes(store: DataStore, release: str, gene_ids: list[str]) -> list[Row]:
     return [_with_status(store, release, index[key]) for key in keys]
 
 
-def all_genes(store: DataStore, release: str) -> list[Row]:
-    """Every gene of the release as /gene serves it, in release order (the catalog's
-    gene search filters these)."""
-    return [_with_status(store, release, row) for row in _gene_index(store, release).values()]
+def gene_summaries(store: DataStore, release: str) -> list[Row]:
+    """Every gene of the release in release order, as /gene serves it but without the
+    per-tissue ``statusInTissue`` (``hasEqtl`` kept): cheap to filter (the catalog's gene
+    search does), :func:`genes` gives the whole record. Built once per container."""
+
+    def load() -> list[Row]:
+        return [
+            {
+                **{k: v for k, v in row.items() if k not in PRIVATE_GENE_COLUMNS},
+                "hasEqtl": "1" in row["eqtlIn"],
+            }
+            for row in _gene_index(store, release).values()
+        ]
+
+    return store.memo(release, "geneSummaries", load)
 
 
 def exons(store: DataStore, release: str, gene_id: str) -> list[Row]:
