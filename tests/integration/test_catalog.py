@@ -243,6 +243,22 @@ def test_records_are_the_standard_apis_records(backend: str, call: Caller) -> No
     ]
 
 
+def test_variants_are_the_portals_variants(backend: str, call: Caller) -> None:
+    """A release variant is one record per locus with every ALT /variant lists there."""
+    eno1 = results(ok(call, "/v2/genes/Eno1/info"))[0]
+    region = f"{eno1['chromosome']}:{max(1, eno1['start'] - 2_000_000)}-{eno1['start']}"
+    found = results(ok(call, "/v2/variants/search", f"region={region}&source=release&limit=20"))
+    assert found and all(v["source"] == "release" for v in found)
+    ids = [v["id"] for v in found]
+    _, portal = call.get("/api/v4/variant", "variantId=" + ",".join(ids))
+    alternates: dict[str, list[str]] = {}
+    for row in portal["variant"]:
+        alternates.setdefault(row["variantId"], []).append(row["alt"])
+    assert {v["id"]: v["alternates"] for v in found} == alternates
+    info = results(ok(call, f"/v2/variants/{','.join(reversed(ids))}/info"))
+    assert info == list(reversed(found))
+
+
 def test_a_variants_associations_are_opengwas_associations(backend: str, call: Caller) -> None:
     import json
 

@@ -400,40 +400,49 @@ def _gene_eqtls(scope: Scope, gene_id: str) -> list[Obj] | None:
 # ----------------------------------------------------------------- variants
 
 
-def _release_variants(
-    store: DataStore, release: str, chrom: str, start: int, end: int
-) -> list[Obj]:
+def _loci(release: str, rows: Iterable[Obj]) -> list[Obj]:
+    """Variant rows (one per ALT, as /variant serves them) as one record per locus."""
+    loci: dict[tuple[str, int], Obj] = {}
+    for row in rows:
+        record = loci.setdefault(
+            (row["chromosome"], row["pos"]),
+            {
+                "id": f"{row['chromosome']}:{row['pos']}",
+                "source": "release",
+                "project": release,
+                "chromosome": row["chromosome"],
+                "start": int(row["pos"]),
+                "reference": row["ref"],
+                "alternates": [],
+            },
+        )
+        record["alternates"].append(row["alt"])
+    return list(loci.values())
+
+
+def _release_region(store: DataStore, release: str, chrom: str, start: int, end: int) -> list[Obj]:
+    """The release's variants in a region: one range query of the array /variant reads."""
+
     def read(array: Any) -> dict[str, Any]:
-        query = array.query(attrs=("ref", "alt", "ordinal"))
-        return dict(query.multi_index[[chrom], start:end])
+        return dict(array.query(attrs=("ref", "alt", "ordinal")).multi_index[[chrom], start:end])
 
     if not store.has_table(release, reference.VARIANTS):
         return []
     columns = store.read(release, reference.VARIANTS, read)
-    loci: dict[int, Obj] = {}
     order = sorted(
-        zip(
-            columns["pos"].tolist(),
-            columns["ordinal"].tolist(),
-            range(len(columns["pos"])),
-            strict=True,
-        ),
+        range(len(columns["pos"])),
+        key=lambda i: (int(columns["pos"][i]), int(columns["ordinal"][i])),
     )
-    for pos, _, i in order:
-        record = loci.setdefault(
-            pos,
-            {
-                "id": f"{chrom}:{pos}",
-                "source": "release",
-                "project": release,
-                "chromosome": chrom,
-                "start": int(pos),
-                "reference": str(columns["ref"][i]),
-                "alternates": [],
-            },
-        )
-        record["alternates"].append(str(columns["alt"][i]))
-    return list(loci.values())
+    rows = [
+        {
+            "chromosome": chrom,
+            "pos": int(columns["pos"][i]),
+            "ref": str(columns["ref"][i]),
+            "alt": str(columns["alt"][i]),
+        }
+        for i in order
+    ]
+    return _loci(release, rows)
 
 
 def _gwas_variants(scope: Scope, loci: list[Locus]) -> list[Obj]:
@@ -460,26 +469,24 @@ def _gwas_variants(scope: Scope, loci: list[Locus]) -> list[Obj]:
 
 def _variant_info(scope: Scope, ids: list[str]) -> dict[str, Obj]:
     """``rs123``: a variant GWAS studies the caller may see report; ``chr:pos``: the
-    project's variant at that position (every ALT of it)."""
+    project's variant at that position (every ALT of it), all read at once by /variant's
+    reader."""
     found: dict[str, Obj] = {}
     rsids = [i for i in ids if is_rsid(i)]
-    located = scope.gwas.locate_rsids(rsids) if rsids else {}
-    for variant_id in ids:
-        if variant_id in located:
-            records = [
-                r for r in _gwas_variants(scope, located[variant_id]) if r["id"] == variant_id
-            ]
-        else:
-            parsed = reference.parse_variant_id(variant_id)
-            records = (
-                _release_variants(
-                    scope.store, scope.need_release(), parsed[0], parsed[1], parsed[1]
-                )
-                if parsed
-                else []
-            )
+    for rsid, loci in (scope.gwas.locate_rsids(rsids) if rsids else {}).items():
+        records = [r for r in _gwas_variants(scope, loci) if r["id"] == rsid]
         if records:
-            found[variant_id] = records[0]
+            found[rsid] = records[0]
+    positions = {
+        i: parsed for i in ids if not is_rsid(i) and (parsed := reference.parse_variant_id(i))
+    }
+    if positions:
+        release = scope.need_release()
+        rows = reference.variants(scope.store, release, list(positions.values()))
+        by_locus = {(r["chromosome"], r["start"]): r for r in _loci(release, rows)}
+        for variant_id, locus in positions.items():
+            if locus in by_locus:
+                found[variant_id] = by_locus[locus]
     return found
 
 
@@ -493,7 +500,7 @@ def _variants_search(scope: Scope, filters: dict[str, str]) -> list[Obj]:
         raise ApiError(400, "release or gwas", "source")
     found: list[Obj] = []
     if source in (None, "release"):
-        found += _release_variants(scope.store, scope.need_release(), chrom, start, end)
+        found += _release_region(scope.store, scope.need_release(), chrom, start, end)
     if source in (None, "gwas"):
         try:
             locus = parse_chrpos(f"{chrom}:{start}-{end}")
