@@ -22,7 +22,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install serve data test test-unit lint typecheck validate build bench scale scale-gwas clean ieugwaspy rnaget-compliance
+.PHONY: help install serve data test test-unit lint typecheck validate build bench load scale scale-gwas clean ieugwaspy rnaget-compliance
 
 help:
 	@echo "make serve   local API on http://127.0.0.1:$(PORT) (builds the demo release once)"
@@ -30,6 +30,7 @@ help:
 	@echo "make bench   cold start, warm latency and S3 requests per request, TileDB vs DuckDB"
 	@echo "make scale   GTEx v8-size expression ingest: time, peak memory, 1-gene latency (~15 min, ~20 GB of /tmp)"
 	@echo "make scale-gwas  10^8 GWAS associations: ingest time, peak memory, reads at 10^6 vs 10^8"
+	@echo "make load    32 clients for 60 s on every route of the local API over moto S3 (LOAD_ARGS)"
 	@echo "make build   sam build (no Docker)   make validate   sam validate --lint + cfn-lint"
 
 $(BIN)/.installed: pyproject.toml
@@ -112,6 +113,10 @@ build: $(SAM_VENV)/.installed
 
 bench: install
 	$(BIN)/python -m benchmarks.run
+
+# Not in test or CI: a bounded load test (loopback only, stops by itself; about 2 minutes).
+load: install
+	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
 
 # Not in test or CI: writes a ~6 GB GCT (SCALE_ARGS="--workdir DIR" to put it elsewhere).
 scale: install
