@@ -83,8 +83,9 @@ def test_more_than_100_ids_are_refused(backend: str, call: Caller) -> None:
 
 
 def test_duplicate_and_empty_ids_are_refused(backend: str, call: Caller) -> None:
-    status, body, _ = get(call, "/v2/genes/Eno1,Cd300lf,Eno1/info")
+    status, body, _ = get(call, "/v2/genes/Eno1,Cd300lf,Eno1/info", "include=id")
     assert status == 400 and "Provided IDs are not unique" in error_message(body)
+    assert body["params"] == {"include": "id"}  # errors echo the options too
     status, body, _ = get(call, "/v2/genes/Eno1,,Cd300lf/info")
     assert status == 400 and "empty ID" in error_message(body)
 

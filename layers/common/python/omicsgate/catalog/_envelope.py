@@ -65,7 +65,7 @@ class CatalogErrors:
 
     def body(self, problem: Problem) -> Obj:
         body = rest_response(
-            {},
+            problem.query or {},
             [],
             [event(ERROR, problem.message, code=problem.status, id=problem.parameter or "")],
             0,

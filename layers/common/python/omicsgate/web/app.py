@@ -47,7 +47,12 @@ def install_error_handlers(app: FastAPI, style: ErrorStyle) -> None:
         request: Request, problem: Problem, headers: dict[str, str] | None = None
     ) -> JSONResponse:
         problem = Problem(
-            problem.status, problem.message, problem.parameter, request_id(request), problem.details
+            problem.status,
+            problem.message,
+            problem.parameter,
+            request_id(request),
+            problem.details,
+            dict(request.query_params),
         )
         return JSONResponse(style.body(problem), status_code=problem.status, headers=headers)
 

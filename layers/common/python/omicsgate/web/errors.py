@@ -23,6 +23,7 @@ class Problem:
     parameter: str | None = None
     request_id: str | None = None
     details: list[dict[str, Any]] | None = None
+    query: dict[str, str] | None = None  # the request's query (OpenCGA echoes it as params)
 
 
 class ErrorStyle(Protocol):
