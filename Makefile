@@ -18,6 +18,9 @@ RNAGET_COMPLIANCE_VENV := .venv-rnaget-compliance
 # trs-cli (pydantic<2: tests/integration/test_trs_cli.py), each in a venv of its own.
 SCHEMATHESIS_VENV := .venv-schemathesis
 TRS_CLI_VENV := .venv-trs-cli
+# checkov on infra/template.yaml (tests/test_template.py): its pins (boto3, pydantic, ...)
+# are its own, so it gets a venv of its own too.
+CHECKOV_VENV := .venv-checkov
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -68,6 +71,11 @@ $(TRS_CLI_VENV)/.installed:
 	$(TRS_CLI_VENV)/bin/pip install -q trs-cli==0.7.0 "pydantic<2"
 	touch $@
 
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q checkov==3.3.30
+	touch $@
+
 install: $(BIN)/.installed
 
 ieugwaspy: $(IEUGWASPY_VENV)/.installed
@@ -85,7 +93,7 @@ serve: data
 	$(BIN)/python -m omicsgate.localapi.server --template infra/template.yaml --port $(PORT)
 
 test: install $(SAM_VENV)/.installed $(IEUGWASPY_VENV)/.installed $(RNAGET_COMPLIANCE_VENV)/.installed \
-		$(SCHEMATHESIS_VENV)/.installed $(TRS_CLI_VENV)/.installed
+		$(SCHEMATHESIS_VENV)/.installed $(TRS_CLI_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(BIN)/ruff check layers functions tests benchmarks infra
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/mypy $(TYPED)
