@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -50,6 +51,24 @@ Endpoint = Callable[..., Any]
 # ----------------------------------------------------------------- declaring routes
 
 
+# Every error is the envelope too: no responses, one ERROR event (its code the status).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": RestResponse, "description": description}
+    for status, description in (
+        (
+            400,
+            "a bad ID list or option, an unknown option or project; or, with silent=true, "
+            "the partial answer to IDs some of which were not found",
+        ),
+        (401, "a token that does not verify"),
+        (404, "an ID not found or not visible to the caller (without silent)"),
+        (422, "an option of the wrong type or out of range"),
+        (429, "the allowance is spent (Retry-After says when to retry)"),
+        (503, "the data store is unavailable"),
+    )
+}
+
+
 def catalog_route(router: APIRouter, path: str, summary: str) -> Callable[[Endpoint], Endpoint]:
     """``router.get`` with the lifecycle's marks: deprecated routes are ``deprecated`` in
     the OpenAPI, hidden and removed ones are left out of it (they still answer)."""
@@ -60,6 +79,7 @@ def catalog_route(router: APIRouter, path: str, summary: str) -> Callable[[Endpo
     return router.get(
         path,
         response_model=RestResponse,
+        responses=ERROR_RESPONSES,
         summary=summary,
         description=description,
         deprecated=entry.stage in (Stage.DEPRECATED, Stage.HIDDEN),
@@ -118,8 +138,10 @@ _SILENT = (
     "returned (the status is then 400, as OpenCGA 4 answers any ERROR event)"
 )
 _FEDERATED = "also ask every configured peer deployment: one more response per peer"
-Include = Annotated[str | None, Query(description=_INCLUDE)]
-Exclude = Annotated[str | None, Query(description=_EXCLUDE)]
+_NAME = r"[A-Za-z0-9_-]+"
+FIELD_PATHS = rf"^{_NAME}(\.{_NAME})*(,{_NAME}(\.{_NAME})*)*$"  # a.b,c
+Include = Annotated[str | None, Query(description=_INCLUDE, pattern=FIELD_PATHS)]
+Exclude = Annotated[str | None, Query(description=_EXCLUDE, pattern=FIELD_PATHS)]
 Silent = Annotated[bool, Query(description=_SILENT)]
 Federated = Annotated[bool, Query(description=_FEDERATED)]
 Limit = Annotated[
@@ -167,11 +189,19 @@ InfoOptions = Annotated[Options, Depends(info_options)]
 SearchOptions = Annotated[Options, Depends(search_options)]
 LinkOptions = Annotated[Options, Depends(link_options)]
 Ids = Annotated[
-    str, Path(description=f"comma-separated IDs, at most {MAX_IDS}, unique; answered in order")
+    str,
+    Path(
+        description=f"comma-separated IDs, at most {MAX_IDS}, unique; answered in order",
+        pattern=r"^[^,]+(,[^,]+)*$",
+    ),
 ]
 Project = Annotated[
     str | None,
-    Query(description="the project (data release ID) to read; default: the current release"),
+    Query(
+        description="the project (data release ID) to read; default: the current release",
+        min_length=1,
+        max_length=64,
+    ),
 ]
 
 
@@ -370,7 +400,9 @@ class Call:
         return successor(self.lifecycle, self.request.path_params.get("ids"))
 
     def _successor_url(self) -> str:
-        return str(self.request.base_url).rstrip("/") + self._successor()
+        """For the Link header: IDs percent-encoded (a header is ASCII; IDs may not be)."""
+        path = quote(self._successor(), safe="/?=&,:;@+$!*'()~")
+        return str(self.request.base_url).rstrip("/") + path
 
 
 CatalogCall = Annotated[Call, Depends(Call)]
