@@ -247,7 +247,7 @@ def test_a_search_finds_the_compliance_matrix_by_its_filters(hosted: Caller) -> 
         (f"/rnaget/continuous/{SIGNAL}/bytes", "chr=chr1&end=195471972", 400, "end: "),
         (f"/rnaget/continuous/{COMPLIANCE_CONTINUOUS}/bytes", "chr=chr1&start=500", 400, "start: "),
         (f"/rnaget/continuous/{COMPLIANCE_CONTINUOUS}/bytes", "chr=chr1&end=0", 400, "end: "),
-        ("/rnaget/continuous/bytes", "chr=chr1", 422, "format: "),
+        ("/rnaget/continuous/bytes", "chr=chr1", 400, "format: "),
         ("/rnaget/continuous/ticket", "format=tsv&chr=chr1&start=3&studyId=x", 400, "studyId: "),
         ("/rnaget/continuous/bytes", "format=tsv&colour=red", 400, "colour: unknown filter"),
     ],

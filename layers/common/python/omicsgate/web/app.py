@@ -31,7 +31,7 @@ def request_id(request: Request) -> str | None:
     return str(value) if value else None
 
 
-def _validation_problem(error: RequestValidationError) -> Problem:
+def _validation_problem(error: RequestValidationError, status: int) -> Problem:
     details = [
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
         for e in error.errors()
@@ -39,7 +39,8 @@ def _validation_problem(error: RequestValidationError) -> Problem:
     location = details[0]["loc"] if details else []
     parameter = str(location[-1]) if location else None
     message = str(details[0]["msg"]) if details else "invalid request"
-    return Problem(422, ApiError(422, message, parameter).message, parameter, details=details)
+    message = ApiError(status, message, parameter).message
+    return Problem(status, message, parameter, details=details)
 
 
 def install_error_handlers(app: FastAPI, style: ErrorStyle) -> None:
@@ -72,7 +73,9 @@ def install_error_handlers(app: FastAPI, style: ErrorStyle) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        return reply(request, _validation_problem(error))
+        # FastAPI's 422, unless the API's standard says otherwise (RNAget, OpenGWAS: 400).
+        status = getattr(style, "validation_status", 422)
+        return reply(request, _validation_problem(error, status))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -101,6 +104,33 @@ def install_error_handlers(app: FastAPI, style: ErrorStyle) -> None:
         return reply(request, Problem(500, "internal error; quote the request id"))
 
 
+# Answers any route may give besides its own (the handlers above), documented on every
+# route of the app's OpenAPI so that clients and fuzzers know them: a bad or unknown
+# parameter or ID, a bad token, restricted data, a removed endpoint, a too-large request,
+# the allowance used up, a parameter combination a standard leaves unsupported, no data.
+ERROR_STATUSES = {
+    400: "a parameter or ID is malformed or unknown (the message names it)",
+    401: "the bearer token is missing where required, malformed, expired or revoked",
+    403: "the token does not carry what this route needs",
+    404: "nothing with that ID (or the caller may not see it)",
+    410: "the endpoint was removed; the message names its replacement",
+    413: "the request or its answer is too large",
+    429: "the allowance is used up; Retry-After says when it refills",
+    501: "a parameter combination the standard leaves unsupported",
+    503: "the data store or the token keys are unavailable; retry later",
+}
+
+
+def documented_errors(style: ErrorStyle) -> dict[int | str, dict[str, Any]]:
+    """The error answers every route documents, with the body schema of the API's error
+    style (``style.schema``, or any JSON object)."""
+    schema = getattr(style, "schema", None) or {"type": "object"}
+    return {
+        status: {"description": text, "content": {"application/json": {"schema": schema}}}
+        for status, text in ERROR_STATUSES.items()
+    }
+
+
 def create_app(title: str, style: ErrorStyle, routers: Sequence[APIRouter]) -> FastAPI:
     # No docs routes: the template's routes and the app's routes must match exactly.
     # Every route, of every group, refuses a single-valued query parameter given twice.
@@ -112,8 +142,9 @@ def create_app(title: str, style: ErrorStyle, routers: Sequence[APIRouter]) -> F
         dependencies=[Depends(refuse_repeated_values)],
     )
     install_error_handlers(app, style)
+    errors = documented_errors(style)
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=errors)
 
     @app.middleware("http")
     async def metrics_and_headers(request: Request, call_next: Callable[..., Any]) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 
 class ApiError(Exception):
@@ -33,6 +33,16 @@ class ErrorStyle(Protocol):
 class GtexErrors:
     """GTEx Portal v2: ``{"detail": ...}``; validation errors keep FastAPI's list."""
 
+    schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "required": ["detail"],
+        "properties": {
+            "detail": {"anyOf": [{"type": "string"}, {"type": "array"}]},
+            "message": {"type": "string"},
+            "requestId": {"type": "string"},
+        },
+    }
+
     def body(self, problem: Problem) -> dict[str, Any]:
         body: dict[str, Any] = {"detail": problem.details or problem.message}
         if problem.details:
@@ -43,7 +53,16 @@ class GtexErrors:
 
 
 class MessageErrors:
-    """RNAget and OpenGWAS: ``{"message": ...}`` (RNAget adds nothing else)."""
+    """RNAget and OpenGWAS: ``{"message": ...}`` (RNAget adds nothing else). A request
+    that fails validation is a 400, as both document (FastAPI's 422 is in neither)."""
+
+    validation_status = 400
+
+    schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "required": ["message"],
+        "properties": {"message": {"type": "string"}, "requestId": {"type": "string"}},
+    }
 
     def body(self, problem: Problem) -> dict[str, Any]:
         body: dict[str, Any] = {"message": problem.message}
