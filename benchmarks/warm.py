@@ -36,6 +36,7 @@ class Route:
     method: str = "GET"
     body: bytes | None = None  # a POST's body, as the stored event has it
     content_type: str = "application/json"  # of the body (ieugwaspy posts forms)
+    status: int = 200  # the answer's status (a removed endpoint answers 410)
 
 
 Handlers = dict[str, Handler]
@@ -75,7 +76,7 @@ def call(handlers: Handlers, route: Route) -> float:
     start = time.perf_counter()
     response = handlers[route.function](event, LocalContext())
     elapsed = (time.perf_counter() - start) * 1000
-    if response["statusCode"] != 200:
+    if response["statusCode"] != route.status:
         raise RuntimeError(f"{route.name}: status {response['statusCode']}: {response}")
     return elapsed
 
