@@ -7,12 +7,12 @@ that cannot deploy (an unknown resource in `Ref`/`!GetAtt`, an attribute a resou
 not have, a parameter or condition that does not resolve) fails here.
 
 moto's CloudFormation silently skips resource types it does not model; the template uses
-five of them: the HTTP API and its stage (API Gateway v2), the Cognito user pool and
-client, and the bucket policy. They get stand-ins below that create the real object in
-moto's backend for that service (the API imported from the OpenAPI body SAM generates),
-so references to and from them are resolved and checked too. The bucket's versioning,
-public access block and ownership, which moto's template support drops, are applied
-through the S3 API. What moto drops and no stand-in restores (function architectures and
+six of them: the HTTP API and its stage (API Gateway v2), the Cognito user pool and
+client, the bucket policy and the CloudWatch alarms. They get stand-ins below that create
+the real object in moto's backend for that service (the API imported from the OpenAPI
+body SAM generates), so references to and from them are resolved and checked too. The
+bucket's versioning, public access block and ownership, which moto's template support
+drops, are applied through the S3 API. What moto drops and no stand-in restores (function architectures and
 layers, table encryption and TTL) is checked on the transformed template or in
 test_template.py.
 """
@@ -307,6 +307,31 @@ class _HttpApiStage(_StandIn, CloudFormationModel):
         return cls(props["StageName"], {})
 
 
+class _Alarm(_StandIn, CloudFormationModel):
+    """A CloudWatch alarm, created through the CloudWatch API (botocore checks its shape:
+    metric math, dimensions, actions) with the name CloudFormation would generate."""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudWatch::Alarm"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> _Alarm:
+        props = {k: v for k, v in cloudformation_json["Properties"].items() if v is not None}
+        name = props.pop("AlarmName", f"{STACK}-{resource_name}")
+        boto3.client("cloudwatch", region_name=region_name).put_metric_alarm(
+            AlarmName=name, **props
+        )
+        return cls(name, {})
+
+
 def _register_stand_ins() -> None:
     # moto builds its type map once from CloudFormationModel's subclasses.
     for cache in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
@@ -314,7 +339,7 @@ def _register_stand_ins() -> None:
     types = parsing.get_model_map()
     stand_ins = (
         *(_UserPool, _UserPoolClient, _Bucket, _BucketPolicy),
-        *(_Version, _Alias, _HttpApi, _HttpApiStage),
+        *(_Version, _Alias, _HttpApi, _HttpApiStage, _Alarm),
     )
     for stand_in in stand_ins:
         assert types[stand_in.cloudformation_type()] is stand_in
@@ -644,3 +669,48 @@ def _actions(statement: dict[str, Any]) -> list[str]:
 
 def _writes_s3(action: str) -> bool:
     return action.startswith(("s3:Put", "s3:Delete"))
+
+
+@pytest.mark.usefixtures("aws")
+def test_alarms_watch_the_deployed_functions_api_and_table_and_notify_the_topic() -> None:
+    topic = boto3.client("sns", region_name=REGION).create_topic(Name="ops")["TopicArn"]
+    stack, _ = deploy(sam_template(), {"Stage": "dev", "AlarmTopicArn": topic})
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    resources = _physical_ids()
+    functions = {
+        resources[name][1]: name
+        for name, r in sam_template()["Resources"].items()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms()["MetricAlarms"]}
+    assert set(alarms) == {
+        physical for kind, physical in resources.values() if kind == "AWS::CloudWatch::Alarm"
+    }
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic], alarm
+    # Throttles and duration of every deployed function, by its real name.
+    watched = {
+        (a["MetricName"], a["Dimensions"][0]["Value"])
+        for a in alarms.values()
+        if a.get("Namespace") == "AWS/Lambda"
+    }
+    assert watched == {(m, f) for f in functions for m in ("Throttles", "Duration")}
+    # The 5xx rate of the deployed API, the errors of the deployed users table.
+    metric_dimensions = {
+        json.dumps(m["MetricStat"]["Metric"]["Dimensions"][0])
+        for a in alarms.values()
+        for m in a.get("Metrics", [])
+        if "MetricStat" in m
+    }
+    assert metric_dimensions == {
+        json.dumps({"Name": "ApiId", "Value": resources["HttpApi"][1]}),
+        json.dumps({"Name": "TableName", "Value": outputs["UsersTableName"]}),
+    }
+
+
+@pytest.mark.usefixtures("aws")
+def test_alarms_without_a_topic_notify_no_one() -> None:
+    deploy(sam_template(), {"Stage": "dev"})
+    alarms = boto3.client("cloudwatch", region_name=REGION).describe_alarms()["MetricAlarms"]
+    assert alarms and all(not a["AlarmActions"] and not a["OKActions"] for a in alarms)

@@ -377,3 +377,120 @@ def test_checkov_fails_a_public_bucket(tmp_path: Path) -> None:
     broken.write_text(text[:start] + text[end:])
     failed = {c["check_id"] for c in checkov(broken)["results"]["failed_checks"]}
     assert {"CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"} <= failed
+
+
+# ---------------------------------------------------------------- observability
+def _document() -> dict:
+    with open(TEMPLATE) as handle:
+        return yaml.load(handle, Loader=_CfnLoader)
+
+
+def _notifies_the_topic(alarm: dict) -> bool:
+    topic = {"If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+    props = alarm["Properties"]
+    return props["AlarmActions"] == topic and props["OKActions"] == topic
+
+
+def test_every_function_has_throttle_and_near_timeout_alarms() -> None:
+    document = _document()
+    timeout = document["Globals"]["Function"]["Timeout"]
+    alarms = _resources("AWS::CloudWatch::Alarm")
+    by_metric: dict[tuple[str, str], dict] = {}
+    for alarm in alarms.values():
+        props = alarm["Properties"]
+        if props.get("Namespace") == "AWS/Lambda":
+            ((dimension,),) = [props["Dimensions"]]
+            assert dimension["Name"] == "FunctionName"
+            key = (props["MetricName"], dimension["Value"]["Ref"])
+            assert key not in by_metric, key
+            by_metric[key] = props
+    for name, function in _resources("AWS::Serverless::Function").items():
+        throttles = by_metric.pop(("Throttles", name))
+        assert throttles["Statistic"] == "Sum" and throttles["Threshold"] == 0, name
+        assert throttles["ComparisonOperator"] == "GreaterThanThreshold", name
+        duration = by_metric.pop(("Duration", name))
+        limit = function["Properties"].get("Timeout", timeout) * 1000
+        assert duration["Statistic"] == "Maximum", name
+        assert duration["Threshold"] == 0.9 * limit, (name, duration["Threshold"], limit)
+    assert not by_metric, f"alarms on functions the template lacks: {list(by_metric)}"
+    for name, alarm in alarms.items():
+        assert _notifies_the_topic(alarm), name
+        assert alarm["Properties"]["TreatMissingData"] == "notBreaching", name
+    parameter = document["Parameters"]["AlarmTopicArn"]
+    assert re.fullmatch(parameter["AllowedPattern"], "arn:aws:sns:eu-west-1:123456789012:ops")
+    assert not re.fullmatch(parameter["AllowedPattern"], "ops")
+
+
+def test_api_5xx_rate_and_allowance_table_errors_alarm() -> None:
+    alarms = _resources("AWS::CloudWatch::Alarm")
+    rate = alarms["ApiServerErrorRateAlarm"]["Properties"]
+    metrics = {m["Id"]: m for m in rate["Metrics"]}
+    for metric_id, metric_name in (("errors", "5xx"), ("requests", "Count")):
+        stat = metrics[metric_id]["MetricStat"]
+        assert stat["Metric"]["Namespace"] == "AWS/ApiGateway"
+        assert stat["Metric"]["MetricName"] == metric_name
+        assert stat["Metric"]["Dimensions"] == [{"Name": "ApiId", "Value": {"Ref": "HttpApi"}}]
+    assert metrics["rate"]["Expression"] == "IF(requests >= 20, 100 * errors / requests, 0)"
+    assert [m["Id"] for m in rate["Metrics"] if m["ReturnData"]] == ["rate"]
+    assert rate["Threshold"] == {"Ref": "ApiServerErrorRatePercent"}
+
+    # The allowance table is the one the functions charge (OMICSGATE_USERS_TABLE).
+    env = _document()["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["OMICSGATE_USERS_TABLE"] == {"Ref": "UsersTable"}
+    table = alarms["AllowanceTableErrorsAlarm"]["Properties"]
+    watched = {
+        (
+            m["MetricStat"]["Metric"]["MetricName"],
+            json.dumps(m["MetricStat"]["Metric"]["Dimensions"]),
+        )
+        for m in table["Metrics"]
+        if "MetricStat" in m
+    }
+    assert watched == {
+        (
+            metric,
+            json.dumps(
+                [
+                    {"Name": "TableName", "Value": {"Ref": "UsersTable"}},
+                    {"Name": "Operation", "Value": operation},
+                ]
+            ),
+        )
+        for metric in ("SystemErrors", "ThrottledRequests")
+        for operation in ("GetItem", "UpdateItem")  # what omicsgate.auth calls on it
+    }
+    assert [m["Expression"] for m in table["Metrics"] if m["ReturnData"]] == ["SUM(METRICS())"]
+    assert table["Threshold"] == 0
+
+
+def test_every_function_and_the_api_log_to_a_group_with_retention() -> None:
+    groups = _resources("AWS::Logs::LogGroup")
+    used = []
+    for function in _resources("AWS::Serverless::Function").values():
+        used.append(function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"])
+    api = _resources("AWS::Serverless::HttpApi")["HttpApi"]["Properties"]
+    used.append(api["AccessLogSettings"]["DestinationArn"]["GetAtt"].split(".")[0])
+    assert sorted(used) == sorted(groups), "a log group per function and one for the API"
+    for name in used:
+        retention = groups[name]["Properties"]["RetentionInDays"]
+        assert retention == {"Ref": "LogRetentionInDays"}, name
+
+
+def test_every_table_has_point_in_time_recovery() -> None:
+    for name, table in _resources("AWS::DynamoDB::Table").items():
+        recovery = table["Properties"]["PointInTimeRecoverySpecification"]
+        assert recovery["PointInTimeRecoveryEnabled"] is True, name
+
+
+def test_the_data_bucket_refuses_requests_without_tls() -> None:
+    (policy,) = _resources("AWS::S3::BucketPolicy").values()
+    props = policy["Properties"]
+    assert props["Bucket"] == {"Ref": "DataBucket"}
+    statements = {s["Sid"]: s for s in props["PolicyDocument"]["Statement"]}
+    insecure = statements["DenyInsecureTransport"]
+    assert insecure["Effect"] == "Deny" and insecure["Principal"] == "*"
+    assert insecure["Action"] == "s3:*"
+    assert insecure["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert json.dumps(insecure["Resource"]) == json.dumps(
+        [{"GetAtt": "DataBucket.Arn"}, {"Sub": "${DataBucket.Arn}/*"}]
+    )
