@@ -12,9 +12,9 @@ client, the bucket policy and the CloudWatch alarms. They get stand-ins below th
 the real object in moto's backend for that service (the API imported from the OpenAPI
 body SAM generates), so references to and from them are resolved and checked too. The
 bucket's versioning, public access block and ownership, which moto's template support
-drops, are applied through the S3 API. What moto drops and no stand-in restores (function architectures and
-layers, table encryption and TTL) is checked on the transformed template or in
-test_template.py.
+drops, are applied through the S3 API. What moto drops and no stand-in restores (function
+architectures and layers, table encryption and TTL) is checked on the transformed
+template or in test_template.py.
 """
 
 from __future__ import annotations
