@@ -14,7 +14,7 @@ import pytest
 import yaml
 from fastapi.routing import APIRoute
 
-from omicsgate.localapi.template import Template, _CfnLoader, load_handler
+from omicsgate.localapi.template import Template, _CfnLoader, load_handler, load_template
 from tests.conftest import ROOT, TEMPLATE
 
 pytestmark = pytest.mark.template
@@ -494,3 +494,66 @@ def test_the_data_bucket_refuses_requests_without_tls() -> None:
     assert json.dumps(insecure["Resource"]) == json.dumps(
         [{"GetAtt": "DataBucket.Arn"}, {"Sub": "${DataBucket.Arn}/*"}]
     )
+
+
+# ---------------------------------------------------------------- CORS
+# Response headers a browser may read without being told (CORS-safelisted), and those
+# API Gateway or CORS itself sets.
+SAFELISTED = {
+    "cache-control",
+    "content-language",
+    "content-length",
+    "content-type",
+    "expires",
+    "last-modified",
+    "pragma",
+}
+# Headers of the standards the functions set, besides their own X- headers.
+STANDARD_RESPONSE_HEADERS = (
+    "Retry-After",
+    "Deprecation",
+    "Sunset",
+    "Link",
+    "Content-Disposition",
+    "WWW-Authenticate",
+    "next_page",
+    "last_page",
+    "self_link",
+    "current_offset",
+    "current_limit",
+)
+
+# X- headers the code reads from requests (API Gateway's), never sets.
+READ_NOT_SET = {"x-forwarded-proto", "x-forwarded-for"}
+
+
+def headers_the_code_sets() -> set[str]:
+    """Every X- header named in the serving code, and the standard ones it names."""
+    served = [ROOT / "functions", ROOT / "layers" / "common" / "python" / "omicsgate"]
+    skipped = ("ingest", "localapi")
+    names = "|".join(STANDARD_RESPONSE_HEADERS)
+    pattern = re.compile(rf"""["'](X-[A-Za-z0-9-]+|{names})["']""", re.IGNORECASE)
+    found = set()
+    for root in served:
+        for path in root.rglob("*.py"):
+            if any(part in skipped for part in path.relative_to(root).parts):
+                continue
+            found |= {m.lower() for m in pattern.findall(path.read_text())}
+    return found
+
+
+def test_cors_lets_browsers_call_every_route_and_read_every_header() -> None:
+    api = _resources("AWS::Serverless::HttpApi")["HttpApi"]["Properties"]
+    cors = api["CorsConfiguration"]
+    assert cors["AllowOrigins"] == ["*"] and not cors.get("AllowCredentials")
+    # Every method a route uses (OPTIONS: API Gateway answers the preflight itself).
+    methods = {route.method for route in load_template(str(TEMPLATE)).routes}
+    assert methods | {"OPTIONS"} == set(cors["AllowMethods"])
+    # Tokens (Authorization) and JSON bodies (Content-Type) need a preflight.
+    assert {"authorization", "content-type"} <= {h.lower() for h in cors["AllowHeaders"]}
+    exposed = {h.lower() for h in cors["ExposeHeaders"]}
+    assert not exposed & SAFELISTED
+    needed = headers_the_code_sets() - READ_NOT_SET
+    # The code's own X- headers (the scan itself is checked: these are known to be set).
+    assert {"x-allowance-remaining", "x-request-id", "x-next-cursor", "next_page"} <= needed
+    assert needed <= exposed, f"set by the functions, unreadable in a browser: {needed - exposed}"

@@ -343,6 +343,88 @@ def test_a_request_with_an_origin_gets_cors_headers(server: str) -> None:
     assert "access-control-allow-origin" not in plain.headers
 
 
+# Headers a browser script may read without CORS naming them, and the connection's own.
+READABLE_ANYWAY = {
+    "cache-control",
+    "content-language",
+    "content-length",
+    "content-type",
+    "expires",
+    "last-modified",
+    "pragma",
+    "date",
+    "server",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "vary",
+    "apigw-requestid",  # API Gateway's own; X-Request-Id carries the same id
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "headers", "expected"),
+    [
+        ("GET", "/api/v4/tissueInfo", None, {}, {"x-allowance-remaining", "x-request-id"}),
+        ("GET", "/ga4gh/trs/v2/tools?limit=1", None, {}, {"self_link", "current_limit"}),
+        ("GET", "/gwas/gwasinfo", None, {}, {"x-total-count"}),
+        ("GET", "/v2/variants/rs12565286/gwas", None, {}, {"deprecation", "sunset", "link"}),
+        (
+            "GET",
+            "/gwas/user",
+            None,
+            {"Authorization": "Bearer not-a-token"},
+            {"www-authenticate"},
+        ),
+    ],
+    ids=["portal", "trs-paging", "gwas-paging", "catalog-deprecated", "refused-token"],
+)
+def test_a_browser_may_read_every_header_a_route_sends(
+    server: str,
+    method: str,
+    path: str,
+    body: dict | None,
+    headers: dict[str, str],
+    expected: set[str],
+) -> None:
+    """A cross-origin fetch() sees only the exposed headers: every header the function
+    sent must be among them (the paging, allowance, lifecycle and auth headers above)."""
+    response = requests.request(
+        method,
+        f"{server}{path}",
+        json=body,
+        headers={"Origin": "http://example.org", **headers},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code < 500, response.text
+    assert response.headers["access-control-allow-origin"] == "*"
+    exposed = set(response.headers["access-control-expose-headers"].split(","))
+    sent = {h.lower() for h in response.headers} - READABLE_ANYWAY
+    sent = {h for h in sent if not h.startswith("access-control-")}
+    assert expected <= sent, sorted(sent)
+    assert sent <= exposed, f"unreadable in a browser: {sent - exposed}"
+
+
+def test_a_preflight_for_a_token_and_json_body_allows_the_write(server: str) -> None:
+    """What a browser asks before a TRS write with a token and a JSON body."""
+    response = requests.options(
+        f"{server}/ga4gh/trs/v2/tools/some-tool",
+        headers={
+            "Origin": "http://example.org",
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 204 and response.content == b""
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "PUT" in response.headers["access-control-allow-methods"].split(",")
+    allowed = set(response.headers["access-control-allow-headers"].split(","))
+    assert {"authorization", "content-type"} <= allowed
+    # No function ran: API Gateway answers it, so no allowance was charged.
+    assert "x-allowance-remaining" not in response.headers
+
+
 # ---------------------------------------------------------------- events and responses (echo)
 
 
