@@ -1,0 +1,185 @@
+"""schemathesis against the OpenAPI of every function (each app's own document, built from
+the template's functions so none is left out) and against the standards' documents the
+portal API and RNAget answer to (TRS 2.1 has its own test, test_trs_schemathesis), over
+the local API on the test release: no server error and no answer that violates the
+document, with valid and with invalid requests.
+
+Checks skipped on every run, and why:
+- ``ignored_auth``, ``missing_required_header``: reads are public (a token only opens
+  restricted data), so a request without a token is answered, as it should be.
+- ``unsupported_method``: a method the template does not route is answered by API Gateway
+  (here the local API, as API Gateway does: 404), never by the function.
+- ``positive_data_acceptance``: a schema-valid request may name an ID the data lacks or a
+  value out of the data's range; the APIs answer those with 400/404 naming the parameter,
+  as GTEx, OpenGWAS and RNAget servers do.
+
+Where a standard's document is wrong about what real servers (and the compliance suites)
+do, the deviation is written below with its reason: the document is patched before the
+run (``*_PATCHES``), or a failure is allowed by its check and text (``*_ALLOWED``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, SHARED, TEMPLATE
+from tests.integration.test_local_api import start_server, stop
+
+pytestmark = pytest.mark.integration
+SCHEMATHESIS = ROOT / ".venv-schemathesis" / "bin" / "schemathesis"
+SKIPPED = ["ignored_auth", "missing_required_header", "unsupported_method",
+           "positive_data_acceptance"]  # fmt: skip
+MODES = ["positive", "negative"]
+MAX_EXAMPLES = "12"
+
+
+def _functions() -> dict[str, tuple[str, str]]:
+    """Function name -> (code directory, app module), from the template."""
+    from omicsgate.localapi.template import load_template
+
+    template = load_template(str(TEMPLATE))
+    return {
+        name: (function.code_dir, function.handler.split(".")[0] + ".app")
+        for name, function in sorted(template.functions.items())
+    }
+
+
+FUNCTIONS = _functions()
+
+# RNAget 1.2 against /rnaget.
+RNAGET_ALLOWED = [
+    # start > end on a continuous region is 501, as the RNAget compliance suite expects
+    # (test_rnaget_compliance); schemathesis calls every 5xx a server error.
+    ("ST101", re.compile(r"\[501\].*is after end", re.S)),
+]
+
+
+@pytest.fixture(scope="module")
+def server(local_data: str) -> Iterator[str]:
+    process, url = start_server(TEMPLATE, local_data)
+    try:
+        yield url
+    finally:
+        stop(process)
+
+
+def own_document(function: str, directory: Path) -> Path:
+    code_dir, module = FUNCTIONS[function]
+    script = (
+        f"import json, sys; sys.path.insert(0, {code_dir!r}); "
+        f"from {module} import app; print(json.dumps(app.openapi()))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    path = directory / f"{function}.json"
+    path.write_text(done.stdout)
+    return path
+
+
+def run_schemathesis(spec: Path, url: str, mode: str, workdir: Path) -> list[str]:
+    """The failures schemathesis found, one text each (check code first)."""
+    if not SCHEMATHESIS.exists():
+        pytest.fail("schemathesis is not installed: run the tests with `make test`")
+    report = workdir / f"junit-{mode}.xml"
+    command = [str(SCHEMATHESIS), "run", str(spec), "--url", url, "--mode", mode,
+               "--max-examples", MAX_EXAMPLES, "--seed", "7", "--workers", "1",
+               "--exclude-checks", ",".join(SKIPPED),
+               "--report", "junit", "--report-junit-path", str(report)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, cwd=workdir, timeout=900)
+    assert report.exists(), done.stdout[-3000:] + done.stderr[-2000:]
+    failures = []
+    for case in ET.parse(report).iter("testcase"):
+        for failure in case:
+            if failure.tag in ("failure", "error"):
+                text = failure.text or failure.get("message") or ""
+                failures += _split(str(case.get("name")), text)
+    return failures
+
+
+def _split(name: str, text: str) -> list[str]:
+    """One entry per numbered failure of a test case ("1. Test Case ID: ..."), each
+    carrying its check code."""
+    parts = [p.strip() for p in re.split(r"(?m)^\s*\d+\. Test Case ID", text) if p.strip()]
+    return [f"{name}: {part}" for part in parts] or [f"{name}: {text}"]
+
+
+def unexplained(failures: list[str], allowed: list[tuple[str, re.Pattern[str]]]) -> list[str]:
+    return [f for f in failures if not any(c in f and p.search(f) for c, p in allowed)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_each_function_meets_its_own_openapi(
+    server: str, tmp_path: Path, function: str, mode: str
+) -> None:
+    spec = own_document(function, tmp_path)
+    failures = run_schemathesis(spec, server, mode, tmp_path)
+    assert not failures, "\n\n".join(failures)[:8000]
+
+
+def ratgtex_document(directory: Path) -> Path:
+    """RatGTEx v4's document, with the deviations below patched in."""
+    source = SHARED / "specs" / "ratgtex-v4-openapi.yaml"
+    spec: dict[str, Any] = yaml.safe_load(source.read_text())
+    # 1. It lists only 200 for every route; RatGTEx's server (Flask) answers 400 to a bad or
+    # unknown parameter, and a GTEx-style server (FastAPI) 422 to a missing required one.
+    schema = {"type": "object"}
+    refused = {"description": "refused", "content": {"application/json": {"schema": schema}}}
+    for path in spec["paths"].values():
+        for operation in path.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("400", refused)
+                operation["responses"].setdefault("422", refused)
+    # 2. Gene and exon coordinates are integers in the server's JSON (pandas int64; see
+    # ../shared/apis/ratgtex.md); the document types them as strings.
+    _retype(spec, {"start", "end", "tss"}, {"type": "integer"})
+    # 3. dyneqtl's pValueThreshold is null when tensorQTL gave the pair no threshold, and a
+    # QTL's ref/alt are null when the release holds no record of its variant (tensorQTL's
+    # tables name variants by position only; RatGTEx's server fails on such a row).
+    _retype(spec, {"pValueThreshold"}, {"type": ["number", "null"]})
+    _retype(spec, {"ref", "alt"}, {"type": ["string", "null"]})
+    out = directory / "ratgtex.json"
+    out.write_text(json.dumps(spec))
+    return out
+
+
+def _retype(node: Any, names: set[str], schema: dict[str, Any]) -> None:
+    """Every property named in ``names``, anywhere in the document, gets ``schema``."""
+    if isinstance(node, dict):
+        properties = node.get("properties")
+        if isinstance(properties, dict):
+            for name in names & set(properties):
+                properties[name] = {**schema, **{k: v for k, v in properties[name].items()
+                                                 if k in ("example", "description")}}  # fmt: skip
+        for value in node.values():
+            _retype(value, names, schema)
+    elif isinstance(node, list):
+        for value in node:
+            _retype(value, names, schema)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_portal_api_meets_the_ratgtex_v4_document(server: str, tmp_path: Path, mode: str) -> None:
+    if not (SHARED / "specs").exists():
+        pytest.skip("../shared/specs is not beside the checkout")
+    failures = run_schemathesis(ratgtex_document(tmp_path), f"{server}/api/v4", mode, tmp_path)
+    assert not failures, "\n\n".join(failures)[:8000]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_rnaget_meets_the_rnaget_1_2_document(server: str, tmp_path: Path, mode: str) -> None:
+    spec = SHARED / "specs" / "rnaget-openapi-1.2.0.yaml"
+    if not spec.exists():
+        pytest.skip("../shared/specs is not beside the checkout")
+    failures = run_schemathesis(spec, f"{server}/rnaget", mode, tmp_path)
+    assert not unexplained(failures, RNAGET_ALLOWED), "\n\n".join(failures)[:8000]
