@@ -15,6 +15,11 @@ bucket's versioning, public access block and ownership, which moto's template su
 drops, are applied through the S3 API. What moto drops and no stand-in restores (function
 architectures and layers, table encryption and TTL) is checked on the transformed
 template or in test_template.py.
+
+Roles are checked against what the code calls: every stored event is replayed through its
+function's handler against moto (a release on S3, the users and TRS tables in DynamoDB)
+while every botocore call and presigned URL is recorded, and each is then evaluated
+against the deployed role's statements as IAM would (action, ARN, dynamodb:LeadingKeys).
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ import io
 import json
 import re
 import tomllib
+import uuid
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -714,3 +721,197 @@ def test_alarms_without_a_topic_notify_no_one() -> None:
     deploy(sam_template(), {"Stage": "dev"})
     alarms = boto3.client("cloudwatch", region_name=REGION).describe_alarms()["MetricAlarms"]
     assert alarms and all(not a["AlarmActions"] and not a["OKActions"] for a in alarms)
+
+
+# ------------------------------------------------------------------ roles against the code
+ACCOUNT = "123456789012"  # moto's
+# The IAM action each S3 operation the code calls needs (a presigned URL: its method's).
+S3_ACTIONS = {
+    "GetObject": "s3:GetObject",
+    "HeadObject": "s3:GetObject",
+    "PutObject": "s3:PutObject",
+    "CreateMultipartUpload": "s3:PutObject",
+    "UploadPart": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject",
+    "AbortMultipartUpload": "s3:AbortMultipartUpload",
+    "PutObjectTagging": "s3:PutObjectTagging",
+    "ListObjectsV2": "s3:ListBucket",
+    "DeleteObject": "s3:DeleteObject",
+}
+# What TileDB's own C++ S3 client does when it reads an array (boto3 never sees it).
+TILEDB_READS = {"s3:GetObject", "s3:ListBucket"}
+
+
+@contextmanager
+def recorded_aws_calls() -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
+    """Every AWS API call made through botocore meanwhile, presigned URLs included (the
+    URL's request runs with the function's credentials): (service, operation, params)."""
+    from botocore import signers
+    from botocore.client import BaseClient
+
+    calls: list[tuple[str, str, dict[str, Any]]] = []
+    make_call, presign = BaseClient._make_api_call, signers.generate_presigned_url
+
+    def record(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        calls.append((client.meta.service_model.service_name, operation, params))
+        return make_call(client, operation, params)
+
+    def record_presign(client: Any, ClientMethod: str, Params: Any = None, **kw: Any) -> Any:
+        operation = client.meta.method_to_api_mapping[ClientMethod]
+        calls.append((client.meta.service_model.service_name, operation, Params or {}))
+        return presign(client, ClientMethod, Params, **kw)
+
+    BaseClient._make_api_call = record  # type: ignore[method-assign]
+    signers.generate_presigned_url = record_presign
+    try:
+        yield calls
+    finally:
+        BaseClient._make_api_call = make_call  # type: ignore[method-assign]
+        signers.generate_presigned_url = presign
+
+
+def _replay_every_event(template: Any, call: Any) -> dict[str, list[tuple[str, str, dict]]]:
+    """Each function's recorded events (writes first, deletes last; TRS writes with a
+    writer token), its AWS calls recorded."""
+    from omicsgate.localapi.events import LocalContext
+    from tests.trs_data import writer_token
+
+    events = [json.loads(p.read_text()) for p in sorted((ROOT / "events").rglob("*.json"))]
+    order = {"PUT": 0, "POST": 1, "GET": 2, "HEAD": 3, "DELETE": 4}
+    events.sort(key=lambda e: order[e["requestContext"]["http"]["method"]])
+    by_function: dict[str, list[tuple[str, str, dict]]] = {}
+    for event in events:
+        method, path = event["routeKey"].split(" ", 1)
+        (route,) = [r for r in template.routes if (r.method, r.path) == (method, path)]
+        writes = route.function == "TrsFunction" and method in ("PUT", "POST", "DELETE")
+        # Anonymous (allowance by IP) and signed in (the user's record is read too).
+        for signed_in in (False, True) if not writes else (True,):
+            event["headers"].pop("authorization", None)
+            if signed_in:
+                event["headers"]["authorization"] = f"Bearer {writer_token()}"
+            with recorded_aws_calls() as calls:
+                response = call.handler_for(route.function)(
+                    copy.deepcopy(event), LocalContext(route.function)
+                )
+            assert response["statusCode"] < 500, (event["routeKey"], response.get("body"))
+            by_function.setdefault(route.function, []).extend(calls)
+    return by_function
+
+
+def _pattern_matches(pattern: str, value: str) -> bool:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.IGNORECASE if ":" not in value else 0) is not None
+
+
+def _allows(statements: list[dict[str, Any]], action: str, resource: str, key: str | None) -> bool:
+    """IAM's answer for the statements of the role's inline policies: an Allow matching
+    action, resource and conditions (dynamodb:LeadingKeys), and no matching Deny."""
+
+    def matches(statement: dict[str, Any]) -> bool:
+        resources = statement["Resource"]
+        resources = [resources] if isinstance(resources, str) else resources
+        if not any(_pattern_matches(a.lower(), action.lower()) for a in _actions(statement)):
+            return False
+        if not any(_pattern_matches(r, resource) for r in resources):
+            return False
+        for operator, condition in statement.get("Condition", {}).items():
+            assert operator == "ForAllValues:StringLike", operator  # the only one used
+            for name, patterns in condition.items():
+                assert name == "dynamodb:LeadingKeys", name
+                if key is not None and not any(_pattern_matches(p, key) for p in patterns):
+                    return False
+        return True
+
+    allowed = any(s["Effect"] == "Allow" and matches(s) for s in statements)
+    return allowed and not any(s["Effect"] == "Deny" and matches(s) for s in statements)
+
+
+def _needs(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The IAM (action, resource, leading key) a recorded call needs."""
+    if service == "dynamodb":
+        item = params.get("Key") or params.get("Item") or {}
+        key = item.get("pk", {}).get("S")
+        return [(f"dynamodb:{operation}", f"table:{params['TableName']}", key)]
+    assert service == "s3", f"{service}.{operation}: the test knows S3 and DynamoDB only"
+    assert operation in S3_ACTIONS, f"s3.{operation}: add its IAM action to S3_ACTIONS"
+    bucket = params["Bucket"]
+    resource = f"arn:aws:s3:::{bucket}" if "Key" not in params else ""
+    resource = resource or f"arn:aws:s3:::{bucket}/{params['Key']}"
+    needs = [(S3_ACTIONS[operation], resource, None)]
+    if params.get("Tagging"):  # tags given with the object need their own action
+        needs.append(("s3:PutObjectTagging", resource, None))
+    return needs
+
+
+def test_every_function_s_role_allows_what_its_code_calls_and_no_more(
+    template: Any, call: Any, s3_data: str, moto_endpoint: str, monkeypatch: Any
+) -> None:
+    """Every stored event is replayed through its function's handler against moto (S3 with
+    a release and the GWAS demo, the users and TRS tables in DynamoDB), recording each
+    AWS call its code makes; then the stack is deployed in moto's CloudFormation and each
+    call is checked against the function's role as IAM would (action, ARN, LeadingKeys).
+    Each DynamoDB action a role grants must also be one its code calls."""
+    from omicsgate.localapi.devtools import reset_settings, use_store
+
+    client = boto3.client("dynamodb", endpoint_url=moto_endpoint)
+    tables = {"users": f"users-{uuid.uuid4().hex[:8]}", "trs": f"trs-{uuid.uuid4().hex[:8]}"}
+    for table in tables.values():
+        client.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        )
+    monkeypatch.setenv("OMICSGATE_USERS_TABLE", tables["users"])
+    monkeypatch.setenv("OMICSGATE_TRS_TABLE", tables["trs"])
+    monkeypatch.setenv("OMICSGATE_DYNAMODB_ENDPOINT", moto_endpoint)
+    use_store(s3_data, moto_endpoint)
+    try:
+        recorded = _replay_every_event(template, call)
+    finally:
+        reset_settings()
+    data_bucket = s3_data.split("/")[2]
+
+    with mock_aws():
+        _register_stand_ins()
+        stack, _ = deploy(sam_template(), {"Stage": "dev"})
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+        deployed_table = {
+            tables["users"]: outputs["UsersTableName"],
+            tables["trs"]: outputs["TrsTableName"],
+        }
+        lam = boto3.client("lambda", region_name=REGION)
+        for name in template.functions:
+            config = lam.get_function_configuration(FunctionName=outputs[f"{name}Name"])
+            statements = _policy_statements(config["Role"].rsplit("/", 1)[1])
+            needs = set()
+            for service, operation, params in recorded.get(name, []):
+                for action, resource, key in _needs(service, operation, params):
+                    if resource.startswith("table:"):
+                        table = deployed_table[resource.split(":", 1)[1]]
+                        resource = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
+                    resource = resource.replace(
+                        f":::{data_bucket}", f":::{outputs['DataBucketName']}"
+                    )
+                    needs.add((action, resource, key))
+            for action, resource, key in sorted(needs, key=str):
+                assert _allows(statements, action, resource, key), (name, action, resource, key)
+            # Least privilege: the table actions granted are those the code calls.
+            called = {action for action, _, _ in needs if action.startswith("dynamodb:")}
+            granted = {a for s in statements for a in _actions(s) if a.startswith("dynamodb:")}
+            assert granted == called, (name, granted, called)
+            # TileDB reads the data itself (C++, unseen by botocore): it needs get and list.
+            if name != "TrsFunction":
+                prefix = f"arn:aws:s3:::{outputs['DataBucketName']}"
+                assert _allows(statements, "s3:GetObject", f"{prefix}/omicsgate/x", None), name
+                assert _allows(statements, "s3:ListBucket", prefix, None), name
+    # The recording saw what the functions really do (else the checks above prove nothing).
+    actions = {
+        name: {a for s, o, p in calls for a, _, _ in _needs(s, o, p)}
+        for name, calls in recorded.items()
+    }
+    assert set(recorded) == set(template.functions)
+    assert {"dynamodb:GetItem", "dynamodb:UpdateItem"} <= actions["ReferenceFunction"]
+    assert {"dynamodb:PutItem", "dynamodb:DeleteItem", "s3:PutObject"} <= actions["TrsFunction"]
+    assert "s3:PutObject" in actions["RnagetFunction"]
+    assert "dynamodb:Scan" in actions["CatalogFunction"]
