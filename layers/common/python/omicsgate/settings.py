@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 DEFAULT_DATA_DIR = ".data"
 DEFAULT_AUTH_DIR = ".auth"
@@ -32,6 +33,9 @@ class Settings:
     allowance_window_seconds: int = 600
     # TRS registry metadata: a DynamoDB table in AWS; unset, a SQLite file beside the data.
     trs_table: str | None = None
+    # How long S3, DynamoDB or the JWKS host may stay silent before a request gives up:
+    # every read that fails on it ends well inside the Lambda timeout (28 s), as a 503.
+    remote_timeout_seconds: float = 5.0
 
     def tier_limit(self, tier: str) -> int:
         limits = dict(self.tier_limits)
@@ -70,4 +74,21 @@ def get_settings() -> Settings:
         anonymous_limit=int(env.get("OMICSGATE_ANONYMOUS_LIMIT", "10000")),
         allowance_window_seconds=int(env.get("OMICSGATE_ALLOWANCE_WINDOW_SECONDS", "600")),
         trs_table=env.get("OMICSGATE_TRS_TABLE") or None,
+        remote_timeout_seconds=float(env.get("OMICSGATE_REMOTE_TIMEOUT_SECONDS", "5")),
     )
+
+
+def aws_client(service: str, settings: Settings, endpoint: str | None = None) -> Any:
+    """A boto3 client that gives up on a silent endpoint after the remote timeout and
+    retries a failed call twice (standard mode: throttling and 5xx, with backoff), so an
+    unavailable S3 or DynamoDB is a quick 503, not a Lambda timeout."""
+    import boto3
+    from botocore.config import Config
+
+    timeout = settings.remote_timeout_seconds
+    config = Config(
+        connect_timeout=min(timeout, 3.0),
+        read_timeout=timeout,
+        retries={"mode": "standard", "max_attempts": 3},
+    )
+    return boto3.client(service, region_name=settings.region, endpoint_url=endpoint, config=config)

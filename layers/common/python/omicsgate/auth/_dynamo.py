@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from omicsgate.auth._records import UserRecord
+from omicsgate.settings import Settings, aws_client
 
 
 class DynamoBackend:
-    def __init__(self, table: str, region: str, endpoint: str | None = None) -> None:
-        import boto3
+    """A DynamoDB that cannot be reached raises botocore's errors, which every app answers
+    with a 503 (``omicsgate.web.app``): nobody is let in uncharged, nobody is refused as
+    if their allowance were spent."""
 
+    def __init__(self, table: str, settings: Settings) -> None:
         self.table = table
-        self.client = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint)
+        self.client = aws_client("dynamodb", settings, settings.dynamodb_endpoint)
 
     def get_user(self, uid: str) -> UserRecord | None:
         item = self.client.get_item(

@@ -37,9 +37,7 @@ class Auth:
             if self.settings.users_table:
                 from omicsgate.auth._dynamo import DynamoBackend
 
-                self._backend = DynamoBackend(
-                    self.settings.users_table, self.settings.region, self.settings.dynamodb_endpoint
-                )
+                self._backend = DynamoBackend(self.settings.users_table, self.settings)
             else:
                 from omicsgate.auth._sqlite import SqliteBackend
 
@@ -51,7 +49,11 @@ class Auth:
         if self._verifier is None:
             from omicsgate.auth._tokens import JwksKeys, TokenVerifier
 
-            keys = JwksKeys(self.settings.jwks_url, os.path.join(self.settings.auth_dir, JWKS_FILE))
+            keys = JwksKeys(
+                self.settings.jwks_url,
+                os.path.join(self.settings.auth_dir, JWKS_FILE),
+                self.settings.remote_timeout_seconds,
+            )
             self._verifier = TokenVerifier(
                 keys, self.settings.jwt_issuer, self.settings.jwt_audience
             )

@@ -20,15 +20,19 @@ class JwksKeys:
     """Signing keys by ``kid``. A URL is re-read when an unknown kid shows up (key rotation),
     at most once a minute; a file is re-read when it changes."""
 
-    def __init__(self, url: str | None, path: str) -> None:
-        self.url, self.path = url, path
+    def __init__(self, url: str | None, path: str, timeout: float = 5.0) -> None:
+        self.url, self.path, self.timeout = url, path, timeout
         self._keys: dict[str, jwt.PyJWK] = {}
         self._version: float | None = None
-        self._fetched = 0.0
+        # None until a fetch succeeds: a new microVM's monotonic clock may be under 60 s,
+        # so "never fetched" cannot be a time. A failed fetch is not remembered, so the
+        # next request tries again and the keys come back as soon as the issuer does.
+        self._fetched: float | None = None
 
     def get(self, kid: str) -> jwt.PyJWK | None:
         if self.url:
-            if kid not in self._keys and time.monotonic() - self._fetched > 60:
+            fresh = self._fetched is not None and time.monotonic() - self._fetched <= 60
+            if kid not in self._keys and not fresh:
                 self._keys = self._parse(self._fetch_url())
                 self._fetched = time.monotonic()
         else:
@@ -43,10 +47,14 @@ class JwksKeys:
 
         assert self.url is not None
         try:
-            with urllib.request.urlopen(self.url, timeout=5) as response:
-                return dict(json.load(response))
+            with urllib.request.urlopen(self.url, timeout=self.timeout) as response:
+                document = json.load(response)
         except (OSError, ValueError) as error:
             raise KeysUnavailable(f"cannot fetch signing keys: {error}") from error
+        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+            # An error page or a proxy's answer, not a key set: as unavailable as no answer.
+            raise KeysUnavailable(f"cannot fetch signing keys: {self.url} sent no JWKS")
+        return dict(document)
 
     def _read_file(self) -> dict[str, Any]:
         with open(self.path, encoding="utf-8") as handle:
@@ -56,8 +64,11 @@ class JwksKeys:
     def _parse(document: dict[str, Any]) -> dict[str, jwt.PyJWK]:
         keys = {}
         for entry in document.get("keys", []):
-            if entry.get("kid") and entry.get("kty") in ("RSA", "EC"):
-                keys[entry["kid"]] = jwt.PyJWK(entry)
+            if isinstance(entry, dict) and entry.get("kid") and entry.get("kty") in ("RSA", "EC"):
+                try:
+                    keys[entry["kid"]] = jwt.PyJWK(entry)
+                except jwt.PyJWKError:
+                    continue  # a key we cannot use signs nothing we accept
         return keys
 
 

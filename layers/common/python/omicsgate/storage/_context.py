@@ -19,12 +19,16 @@ SCATTERED_LOCAL_READS = {**SCATTERED_READS, "vfs.min_batch_gap": "0"}
 def tiledb_config(settings: Settings, scattered: bool = False) -> dict[str, str]:
     """The TileDB configuration of the store; ``scattered``: for reads of a few tiles far
     apart (see ``SCATTERED_READS``)."""
+    timeout_ms = max(100, int(settings.remote_timeout_seconds * 1000))
     config = {
         "vfs.s3.region": settings.region,
         # A bad endpoint should fail a request fast, not hang a Lambda for its timeout.
-        "vfs.s3.connect_timeout_ms": "3000",
+        # A silent one fails a request after ``remote_timeout_seconds`` without a byte (the
+        # AWS SDK's low-speed limit, not a cap on long transfers); a failed small-file read
+        # then checks the file exists, so two such waits fit in the Lambda timeout.
+        "vfs.s3.connect_timeout_ms": str(min(3000, timeout_ms)),
         "vfs.s3.connect_max_tries": "2",
-        "vfs.s3.request_timeout_ms": "10000",
+        "vfs.s3.request_timeout_ms": str(timeout_ms),
     }
     if settings.s3_endpoint:
         endpoint = urlparse(settings.s3_endpoint)

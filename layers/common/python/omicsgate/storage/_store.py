@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# How soon a pointer or a release list that could not be re-read is tried again (the
+# cached one serves meanwhile).
+RETRY_SECONDS = 5.0
+
 
 @contextmanager
 def unavailable_on_tiledb_error(what: str) -> Iterator[None]:
@@ -110,7 +114,15 @@ class DataStore:
         if self._current and now - self._current[1] < self.settings.release_ttl_seconds:
             return self._current[0]
         uri = _layout.pointer_uri(self.root)
-        document = self.read_json(uri)
+        try:
+            document = self.read_json(uri)
+        except StoreUnavailable as error:
+            if self._current is None or isinstance(error, DamagedFile):
+                raise
+            # Serve what can be served: S3 is unreachable now, and the release read last
+            # is still whole (releases are immutable). Try the pointer again soon.
+            self._current = (self._current[0], self._retry_soon(now))
+            return self._current[0]
         if document is None:
             raise ReleaseNotFound("no data release has been published yet")
         release_id, manifest = _manifest.check_pointer(document, uri)
@@ -147,9 +159,23 @@ class DataStore:
         now = time.monotonic()
         if self._dirs and now - self._dirs[1] < self.settings.release_ttl_seconds:
             return self._dirs[0]
-        names = self._list_release_dirs()
+        try:
+            names = self._list_release_dirs()
+        except StoreUnavailable:
+            if self._dirs is None:
+                raise
+            names = self._dirs[0]  # as the pointer: the last list, until S3 answers again
+            now = self._retry_soon(now)
         self._dirs = (names, now)
         return names
+
+    def _retry_soon(self, now: float) -> float:
+        """A read time that makes a TTL cache try again after RETRY_SECONDS (or its TTL)."""
+        return (
+            now
+            - self.settings.release_ttl_seconds
+            + min(RETRY_SECONDS, self.settings.release_ttl_seconds)
+        )
 
     def _list_release_dirs(self) -> list[str]:
         vfs = self.vfs()

@@ -9,7 +9,7 @@ import os
 import tempfile
 from typing import Any
 
-from omicsgate.settings import Settings
+from omicsgate.settings import Settings, aws_client
 
 PREFIX = "trs/files"
 
@@ -26,11 +26,7 @@ class BlobStore:
 
     def _s3(self) -> Any:
         if self._client is None:
-            import boto3
-
-            self._client = boto3.client(
-                "s3", endpoint_url=self.settings.s3_endpoint, region_name=self.settings.region
-            )
+            self._client = aws_client("s3", self.settings, self.settings.s3_endpoint)
         return self._client
 
     def _bucket_key(self, digest: str) -> tuple[str, str]:

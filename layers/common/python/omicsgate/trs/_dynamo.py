@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from omicsgate.settings import Settings, aws_client
 from omicsgate.trs._records import Stored, encode
 
 
 class DynamoMetadata:
-    def __init__(self, table: str, region: str, endpoint: str | None = None) -> None:
-        import boto3
-
+    def __init__(self, table: str, settings: Settings) -> None:
         self.table = table
-        self.client = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint)
+        self.client = aws_client("dynamodb", settings, settings.dynamodb_endpoint)
 
     def get(self, kind: str, key: str) -> Stored | None:
         item = self.client.get_item(

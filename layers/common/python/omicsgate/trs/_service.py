@@ -183,7 +183,7 @@ def metadata_store(settings: Settings) -> MetadataStore:
     if settings.trs_table:
         from omicsgate.trs._dynamo import DynamoMetadata
 
-        return DynamoMetadata(settings.trs_table, settings.region, settings.dynamodb_endpoint)
+        return DynamoMetadata(settings.trs_table, settings)
     from omicsgate.trs._sqlite import SqliteMetadata
 
     # Beside the local data; with data on S3 and no table, in the local state directory.

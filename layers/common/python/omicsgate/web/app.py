@@ -19,6 +19,7 @@ from omicsgate.auth import AllowanceExceeded, AuthError, KeysUnavailable
 from omicsgate.storage import InvalidRelease, ReleaseNotFound, StoreUnavailable
 from omicsgate.web.errors import ApiError, ErrorStyle, Problem
 from omicsgate.web.params import refuse_repeated_values
+from omicsgate.web.unavailable import retry_after, transient_aws_error
 
 logger = Logger()
 metrics = Metrics(namespace="OmicsGate")
@@ -83,21 +84,39 @@ def install_error_handlers(app: FastAPI, style: ErrorStyle) -> None:
         message = "no such route" if error.status_code == 404 else str(error.detail)
         return reply(request, Problem(error.status_code, message))
 
+    def unavailable(request: Request, message: str) -> JSONResponse:
+        """A 503 in the API's own error shape, with when to try again."""
+        return reply(request, Problem(503, message), {"Retry-After": retry_after()})
+
     @app.exception_handler(InvalidRelease)
     @app.exception_handler(ReleaseNotFound)
     async def no_release(request: Request, error: Exception) -> JSONResponse:
         # Without datasetId the current release is missing: the service is not ready.
-        return reply(request, Problem(503, f"no data release available: {error}"))
+        return unavailable(request, f"no data release available: {error}")
 
     @app.exception_handler(StoreUnavailable)
-    async def unavailable(request: Request, error: StoreUnavailable) -> JSONResponse:
-        logger.exception("data store unavailable")
-        return reply(request, Problem(503, "data store unavailable, retry later"))
+    async def no_store(request: Request, error: StoreUnavailable) -> JSONResponse:
+        logger.warning("data store unavailable: %s", error)
+        return unavailable(request, "data store unavailable, retry later")
 
     @app.exception_handler(KeysUnavailable)
     async def no_keys(request: Request, error: KeysUnavailable) -> JSONResponse:
-        logger.exception("token signing keys unavailable")
-        return reply(request, Problem(503, "cannot check tokens right now, retry later"))
+        logger.warning("token signing keys unavailable: %s", error)
+        return unavailable(request, "cannot check tokens right now, retry later")
+
+    # DynamoDB (users, allowances, the TRS registry) and S3 through boto3: an endpoint that
+    # refuses, times out or answers 5xx/throttling after botocore's retries is a 503 like
+    # the data store's; any other AWS error is ours (a 500, logged).
+    from botocore.exceptions import BotoCoreError, ClientError  # in every Lambda runtime
+
+    @app.exception_handler(BotoCoreError)
+    @app.exception_handler(ClientError)
+    async def aws_error(request: Request, error: Exception) -> JSONResponse:
+        if not transient_aws_error(error):
+            logger.exception("AWS call failed")
+            return reply(request, Problem(500, "internal error; quote the request id"))
+        logger.warning("AWS service unavailable: %s", error)
+        return unavailable(request, "a backing service is unavailable, retry later")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
