@@ -51,10 +51,14 @@ def moto_endpoint() -> Iterator[str]:
     """moto as a separate process: TileDB's own S3 client hangs on an in-process server."""
     port = free_port()
     moto = shutil.which("moto_server", path=os.path.dirname(sys.executable)) or "moto_server"
+    # moto's request recorder (off until a test starts it: test_deploy's role check)
+    # writes here, not into the working directory.
+    recording = Path(tempfile.mkdtemp(prefix="moto-recorder-")) / "requests.jsonl"
     process = subprocess.Popen(
         [moto, "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "MOTO_RECORDER_FILEPATH": str(recording)},
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:

@@ -28,12 +28,16 @@ import ast
 import copy
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
+import urllib.parse
+import urllib.request
 import uuid
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -742,60 +746,109 @@ S3_ACTIONS = {
 TILEDB_READS = {"s3:GetObject", "s3:ListBucket"}
 
 
-@contextmanager
-def recorded_aws_calls() -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
-    """Every AWS API call made through botocore meanwhile, presigned URLs included (the
-    URL's request runs with the function's credentials): (service, operation, params)."""
-    from botocore import signers
-    from botocore.client import BaseClient
+# One function's Lambda environment: a fresh interpreter that replays the stored events
+# of its routes through its handler (anonymous and signed in; TRS writes signed in, writes
+# first, deletes last) and prints every botocore call and presigned URL it made as JSON.
+REPLAY = r"""
+import copy, json, os, sys
+from pathlib import Path
+from botocore import signers
+from botocore.client import BaseClient
+from omicsgate.localapi.events import LocalContext
+from omicsgate.localapi.template import load_handler, load_template
 
-    calls: list[tuple[str, str, dict[str, Any]]] = []
-    make_call, presign = BaseClient._make_api_call, signers.generate_presigned_url
+template = load_template(sys.argv[1])
+function = sys.argv[3]
+handler = load_handler(template.functions[function])
+calls = []
+make_call, presign = BaseClient._make_api_call, signers.generate_presigned_url
 
-    def record(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        calls.append((client.meta.service_model.service_name, operation, params))
-        return make_call(client, operation, params)
+def record(client, operation, params):
+    calls.append((client.meta.service_model.service_name, operation, params))
+    return make_call(client, operation, params)
 
-    def record_presign(client: Any, ClientMethod: str, Params: Any = None, **kw: Any) -> Any:
-        operation = client.meta.method_to_api_mapping[ClientMethod]
-        calls.append((client.meta.service_model.service_name, operation, Params or {}))
-        return presign(client, ClientMethod, Params, **kw)
+def record_presign(client, ClientMethod, Params=None, **kw):
+    operation = client.meta.method_to_api_mapping[ClientMethod]
+    calls.append((client.meta.service_model.service_name, operation, Params or {}))
+    return presign(client, ClientMethod, Params, **kw)
 
-    BaseClient._make_api_call = record  # type: ignore[method-assign]
-    signers.generate_presigned_url = record_presign
-    try:
-        yield calls
-    finally:
-        BaseClient._make_api_call = make_call  # type: ignore[method-assign]
-        signers.generate_presigned_url = presign
+BaseClient._make_api_call = record
+signers.generate_presigned_url = record_presign
+order = {"PUT": 0, "POST": 1, "GET": 2, "HEAD": 3, "DELETE": 4}
+routes = {(r.method, r.path): r.function for r in template.routes}
+events = [json.loads(p.read_text()) for p in sorted(Path(sys.argv[2]).rglob("*.json"))]
+events = [e for e in events if routes[tuple(e["routeKey"].split(" ", 1))] == function]
+events.sort(key=lambda e: order[e["requestContext"]["http"]["method"]])
+statuses = []
+for event in events:
+    method = event["requestContext"]["http"]["method"]
+    writes = function == "TrsFunction" and method in ("PUT", "POST", "DELETE")
+    for signed_in in (True,) if writes else (False, True):
+        event["headers"].pop("authorization", None)
+        if signed_in:
+            event["headers"]["authorization"] = "Bearer " + os.environ["REPLAY_TOKEN"]
+        response = handler(copy.deepcopy(event), LocalContext(function))
+        statuses.append((event["routeKey"], response["statusCode"]))
+print(json.dumps({"calls": calls, "statuses": statuses}, default=str))
+"""
 
 
-def _replay_every_event(template: Any, call: Any) -> dict[str, list[tuple[str, str, dict]]]:
-    """Each function's recorded events (writes first, deletes last; TRS writes with a
-    writer token), its AWS calls recorded."""
-    from omicsgate.localapi.events import LocalContext
-    from tests.trs_data import writer_token
+def moto_recorder(endpoint: str, action: str) -> str:
+    """moto's request recorder: reset-, start-, stop- or download-recording."""
+    method = "GET" if action == "download-recording" else "POST"
+    request = urllib.request.Request(f"{endpoint}/moto-api/recorder/{action}", method=method)
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return str(answer.read().decode())
 
-    events = [json.loads(p.read_text()) for p in sorted((ROOT / "events").rglob("*.json"))]
-    order = {"PUT": 0, "POST": 1, "GET": 2, "HEAD": 3, "DELETE": 4}
-    events.sort(key=lambda e: order[e["requestContext"]["http"]["method"]])
-    by_function: dict[str, list[tuple[str, str, dict]]] = {}
-    for event in events:
-        method, path = event["routeKey"].split(" ", 1)
-        (route,) = [r for r in template.routes if (r.method, r.path) == (method, path)]
-        writes = route.function == "TrsFunction" and method in ("PUT", "POST", "DELETE")
-        # Anonymous (allowance by IP) and signed in (the user's record is read too).
-        for signed_in in (False, True) if not writes else (True,):
-            event["headers"].pop("authorization", None)
-            if signed_in:
-                event["headers"]["authorization"] = f"Bearer {writer_token()}"
-            with recorded_aws_calls() as calls:
-                response = call.handler_for(route.function)(
-                    copy.deepcopy(event), LocalContext(route.function)
-                )
-            assert response["statusCode"] < 500, (event["routeKey"], response.get("body"))
-            by_function.setdefault(route.function, []).extend(calls)
-    return by_function
+
+def replay_function(function: str, env: dict[str, str]) -> list[tuple[str, str, dict]]:
+    """Replay a function's events in an environment of its own: its botocore calls."""
+    result = subprocess.run(
+        [sys.executable, "-c", REPLAY, str(TEMPLATE), str(ROOT / "events"), function],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    failed = [(route, status) for route, status in report["statuses"] if status >= 500]
+    assert not failed, (function, failed)
+    return [tuple(call) for call in report["calls"]]  # type: ignore[misc]
+
+
+def s3_requests(recording: str, bucket: str) -> list[tuple[str, str, dict]]:
+    """The S3 requests moto recorded (TileDB's C++ client's too) on ``bucket``, as the
+    (service, operation, params) botocore would have named them."""
+    calls: list[tuple[str, str, dict]] = []
+    for line in recording.splitlines():
+        if not line.strip():
+            continue
+        entry = json.loads(line)
+        url = urllib.parse.urlsplit(entry["url"])
+        path = urllib.parse.unquote(url.path).lstrip("/")
+        if path.split("/", 1)[0] != bucket:
+            continue  # DynamoDB (POST /) and other buckets
+        key = path.split("/", 1)[1] if "/" in path else ""
+        query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        method = entry["method"]
+        if not key:
+            assert method == "GET" and "list-type" in query, entry["url"]
+            prefix = query.get("prefix", [""])[0]
+            calls.append(("s3", "ListObjectsV2", {"Bucket": bucket, "Prefix": prefix}))
+            continue
+        params = {"Bucket": bucket, "Key": key}
+        if method in ("GET", "HEAD"):
+            calls.append(("s3", "GetObject" if method == "GET" else "HeadObject", params))
+        elif method == "PUT":
+            calls.append(("s3", "UploadPart" if "uploadId" in query else "PutObject", params))
+        elif method == "POST":
+            operation = "CreateMultipartUpload" if "uploads" in query else "CompleteMultipartUpload"
+            calls.append(("s3", operation, params))
+        else:
+            calls.append(("s3", "DeleteObject" if method == "DELETE" else method, params))
+    return calls
 
 
 def _pattern_matches(pattern: str, value: str) -> bool:
@@ -803,9 +856,12 @@ def _pattern_matches(pattern: str, value: str) -> bool:
     return re.fullmatch(regex, value, re.IGNORECASE if ":" not in value else 0) is not None
 
 
-def _allows(statements: list[dict[str, Any]], action: str, resource: str, key: str | None) -> bool:
+def _allows(
+    statements: list[dict[str, Any]], action: str, resource: str, context: dict[str, str]
+) -> bool:
     """IAM's answer for the statements of the role's inline policies: an Allow matching
-    action, resource and conditions (dynamodb:LeadingKeys), and no matching Deny."""
+    action, resource and conditions (dynamodb:LeadingKeys on the key the call names,
+    s3:prefix on a listing), and no matching Deny."""
 
     def matches(statement: dict[str, Any]) -> bool:
         resources = statement["Resource"]
@@ -815,10 +871,16 @@ def _allows(statements: list[dict[str, Any]], action: str, resource: str, key: s
         if not any(_pattern_matches(r, resource) for r in resources):
             return False
         for operator, condition in statement.get("Condition", {}).items():
-            assert operator == "ForAllValues:StringLike", operator  # the only one used
+            assert operator in ("ForAllValues:StringLike", "StringLike"), operator
             for name, patterns in condition.items():
-                assert name == "dynamodb:LeadingKeys", name
-                if key is not None and not any(_pattern_matches(p, key) for p in patterns):
+                patterns = [patterns] if isinstance(patterns, str) else patterns
+                value = context.get(name)
+                if value is None:
+                    # ForAllValues over no value holds; a plain StringLike on none fails.
+                    if operator == "StringLike":
+                        return False
+                    continue
+                if not any(_pattern_matches(p, value) for p in patterns):
                     return False
         return True
 
@@ -826,32 +888,46 @@ def _allows(statements: list[dict[str, Any]], action: str, resource: str, key: s
     return allowed and not any(s["Effect"] == "Deny" and matches(s) for s in statements)
 
 
-def _needs(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """The IAM (action, resource, leading key) a recorded call needs."""
+Need = tuple[str, str, tuple[tuple[str, str], ...]]
+
+
+def _needs(service: str, operation: str, params: dict[str, Any]) -> list[Need]:
+    """The IAM (action, resource, condition context) a recorded call needs."""
     if service == "dynamodb":
         item = params.get("Key") or params.get("Item") or {}
         key = item.get("pk", {}).get("S")
-        return [(f"dynamodb:{operation}", f"table:{params['TableName']}", key)]
+        context = (("dynamodb:LeadingKeys", key),) if key else ()
+        return [(f"dynamodb:{operation}", f"table:{params['TableName']}", context)]
     assert service == "s3", f"{service}.{operation}: the test knows S3 and DynamoDB only"
     assert operation in S3_ACTIONS, f"s3.{operation}: add its IAM action to S3_ACTIONS"
     bucket = params["Bucket"]
-    resource = f"arn:aws:s3:::{bucket}" if "Key" not in params else ""
-    resource = resource or f"arn:aws:s3:::{bucket}/{params['Key']}"
-    needs = [(S3_ACTIONS[operation], resource, None)]
+    if "Key" not in params:  # a listing
+        return [
+            (
+                S3_ACTIONS[operation],
+                f"arn:aws:s3:::{bucket}",
+                (("s3:prefix", params.get("Prefix", "")),),
+            )
+        ]
+    resource = f"arn:aws:s3:::{bucket}/{params['Key']}"
+    needs: list[Need] = [(S3_ACTIONS[operation], resource, ())]
     if params.get("Tagging"):  # tags given with the object need their own action
-        needs.append(("s3:PutObjectTagging", resource, None))
+        needs.append(("s3:PutObjectTagging", resource, ()))
     return needs
 
 
 def test_every_function_s_role_allows_what_its_code_calls_and_no_more(
-    template: Any, call: Any, s3_data: str, moto_endpoint: str, monkeypatch: Any
+    template: Any, s3_data: str, moto_endpoint: str
 ) -> None:
-    """Every stored event is replayed through its function's handler against moto (S3 with
-    a release and the GWAS demo, the users and TRS tables in DynamoDB), recording each
-    AWS call its code makes; then the stack is deployed in moto's CloudFormation and each
-    call is checked against the function's role as IAM would (action, ARN, LeadingKeys).
-    Each DynamoDB action a role grants must also be one its code calls."""
-    from omicsgate.localapi.devtools import reset_settings, use_store
+    """Each function replays every stored event of its routes in an interpreter of its
+    own (as a Lambda environment: nothing cached by another function) against moto: a
+    release and the GWAS demo on S3, the users and TRS tables in DynamoDB. Its botocore
+    calls and presigned URLs are recorded in that interpreter, and moto's request
+    recorder adds the S3 requests of TileDB's own C++ client. Then the stack is deployed
+    in moto's CloudFormation and every call is checked against the function's role as
+    IAM would (action, ARN, dynamodb:LeadingKeys, s3:prefix). The DynamoDB actions a role
+    grants must be exactly those its code calls."""
+    from tests.trs_data import writer_token
 
     client = boto3.client("dynamodb", endpoint_url=moto_endpoint)
     tables = {"users": f"users-{uuid.uuid4().hex[:8]}", "trs": f"trs-{uuid.uuid4().hex[:8]}"}
@@ -862,15 +938,28 @@ def test_every_function_s_role_allows_what_its_code_calls_and_no_more(
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         )
-    monkeypatch.setenv("OMICSGATE_USERS_TABLE", tables["users"])
-    monkeypatch.setenv("OMICSGATE_TRS_TABLE", tables["trs"])
-    monkeypatch.setenv("OMICSGATE_DYNAMODB_ENDPOINT", moto_endpoint)
-    use_store(s3_data, moto_endpoint)
-    try:
-        recorded = _replay_every_event(template, call)
-    finally:
-        reset_settings()
+    env = {
+        "OMICSGATE_DATA_URI": s3_data,
+        "OMICSGATE_S3_ENDPOINT": moto_endpoint,
+        "OMICSGATE_DYNAMODB_ENDPOINT": moto_endpoint,
+        "OMICSGATE_USERS_TABLE": tables["users"],
+        "OMICSGATE_TRS_TABLE": tables["trs"],
+        "REPLAY_TOKEN": writer_token(),
+    }
     data_bucket = s3_data.split("/")[2]
+    recorded: dict[str, list[tuple[str, str, dict]]] = {}
+    for name in template.functions:
+        moto_recorder(moto_endpoint, "reset-recording")
+        moto_recorder(moto_endpoint, "start-recording")
+        try:
+            calls = replay_function(name, env)
+        finally:
+            moto_recorder(moto_endpoint, "stop-recording")
+        # botocore's S3 calls appear twice (recorded and in moto's log): once is enough.
+        calls = [c for c in calls if c[0] != "s3" or c[1] not in S3_ACTIONS or "Key" not in c[2]]
+        recorded[name] = calls + s3_requests(
+            moto_recorder(moto_endpoint, "download-recording"), data_bucket
+        )
 
     with mock_aws():
         _register_stand_ins()
@@ -884,34 +973,34 @@ def test_every_function_s_role_allows_what_its_code_calls_and_no_more(
         for name in template.functions:
             config = lam.get_function_configuration(FunctionName=outputs[f"{name}Name"])
             statements = _policy_statements(config["Role"].rsplit("/", 1)[1])
-            needs = set()
-            for service, operation, params in recorded.get(name, []):
-                for action, resource, key in _needs(service, operation, params):
+            needs: set[Need] = set()
+            for service, operation, params in recorded[name]:
+                for action, resource, context in _needs(service, operation, params):
                     if resource.startswith("table:"):
                         table = deployed_table[resource.split(":", 1)[1]]
                         resource = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
                     resource = resource.replace(
                         f":::{data_bucket}", f":::{outputs['DataBucketName']}"
                     )
-                    needs.add((action, resource, key))
-            for action, resource, key in sorted(needs, key=str):
-                assert _allows(statements, action, resource, key), (name, action, resource, key)
+                    needs.add((action, resource, context))
+            for action, resource, context in sorted(needs):
+                assert _allows(statements, action, resource, dict(context)), (
+                    name,
+                    action,
+                    resource,
+                    context,
+                )
             # Least privilege: the table actions granted are those the code calls.
             called = {action for action, _, _ in needs if action.startswith("dynamodb:")}
             granted = {a for s in statements for a in _actions(s) if a.startswith("dynamodb:")}
             assert granted == called, (name, granted, called)
-            # TileDB reads the data itself (C++, unseen by botocore): it needs get and list.
-            if name != "TrsFunction":
-                prefix = f"arn:aws:s3:::{outputs['DataBucketName']}"
-                assert _allows(statements, "s3:GetObject", f"{prefix}/omicsgate/x", None), name
-                assert _allows(statements, "s3:ListBucket", prefix, None), name
     # The recording saw what the functions really do (else the checks above prove nothing).
     actions = {
         name: {a for s, o, p in calls for a, _, _ in _needs(s, o, p)}
         for name, calls in recorded.items()
     }
-    assert set(recorded) == set(template.functions)
     assert {"dynamodb:GetItem", "dynamodb:UpdateItem"} <= actions["ReferenceFunction"]
+    assert {"s3:GetObject", "s3:ListBucket"} <= actions["ReferenceFunction"]  # TileDB's
     assert {"dynamodb:PutItem", "dynamodb:DeleteItem", "s3:PutObject"} <= actions["TrsFunction"]
     assert "s3:PutObject" in actions["RnagetFunction"]
     assert "dynamodb:Scan" in actions["CatalogFunction"]

@@ -121,28 +121,50 @@ def test_data_bucket_is_private_encrypted_and_versioned() -> None:
         assert props["VersioningConfiguration"]["Status"] == "Enabled", name
 
 
-def test_functions_may_only_read_the_data() -> None:
-    """Read-only, except that RNAget puts its ticket files under rnaget/tickets/."""
+# The data each function reads (GetObject), under any data URI prefix of the bucket.
+READS = {
+    "ReferenceFunction": {"current.json", "releases/*"},
+    "ExpressionFunction": {"current.json", "releases/*"},
+    "XqtlFunction": {"current.json", "releases/*"},
+    "GwasFunction": {"gwas/*"},
+    "RnagetFunction": {"current.json", "releases/*", "rnaget/*"},
+    "CatalogFunction": {"current.json", "releases/*", "gwas/*", "rnaget/*"},
+}
+
+
+def _s3_statements(function: dict) -> list[dict]:
+    return [s for s in _statements(function) if "s3:" in json.dumps(s["Action"])]
+
+
+def test_functions_may_only_read_the_data_they_serve() -> None:
+    """Each function gets what it serves and lists names; writes: RNAget's ticket files
+    under rnaget/tickets/, TRS's files under trs/files/ (tests/test_deploy.py checks
+    every object the code reads and writes against the deployed roles)."""
     functions = _resources("AWS::Serverless::Function")
-    rnaget = functions.pop("RnagetFunction")
     check_trs_files_policy(functions.pop("TrsFunction"))
-    text = json.dumps(functions)
-    for verb in (
-        "s3:PutObject",
-        "s3:DeleteObject",
-        "s3:*",
-        "S3CrudPolicy",
-        "S3WritePolicy",
-        "S3FullAccessPolicy",
-    ):
-        assert verb not in text
-    writes = [s for s in _statements(rnaget) if "s3:PutObject" in json.dumps(s["Action"])]
-    assert len(writes) == 1, writes
-    assert sorted(writes[0]["Action"]) == ["s3:PutObject", "s3:PutObjectTagging"]
-    resource = json.dumps(writes[0]["Resource"])
-    assert '"arn:${AWS::Partition}:s3:::${Bucket}/*rnaget/tickets/*"' in resource, resource
-    others = json.dumps([s for s in _statements(rnaget) if s not in writes])
-    assert "s3:" not in others and "S3CrudPolicy" not in json.dumps(rnaget)
+    assert set(functions) == set(READS)
+    text = json.dumps([f["Properties"]["Policies"] for f in functions.values()])
+    for managed in ("S3ReadPolicy", "S3CrudPolicy", "S3WritePolicy", "S3FullAccessPolicy"):
+        assert managed not in text, managed
+    for name, function in functions.items():
+        statements = {s["Sid"]: s for s in _s3_statements(function)}
+        reads = statements.pop(next(sid for sid in statements if sid.startswith("Read")))
+        assert reads["Action"] == "s3:GetObject", name
+        prefixes = set()
+        for resource in reads["Resource"]:
+            template, _ = resource["Sub"]
+            assert template.startswith("arn:${AWS::Partition}:s3:::${Bucket}/*"), template
+            prefixes.add(template.removeprefix("arn:${AWS::Partition}:s3:::${Bucket}/*"))
+        assert prefixes == READS[name], name
+        listing = statements.pop("ListDataBucket")
+        assert listing["Action"] == "s3:ListBucket", name
+        assert listing["Resource"]["Sub"][0] == "arn:${AWS::Partition}:s3:::${Bucket}", name
+        if name == "RnagetFunction":
+            writes = statements.pop("WriteTicketFiles")
+            assert sorted(writes["Action"]) == ["s3:PutObject", "s3:PutObjectTagging"]
+            resource = json.dumps(writes["Resource"])
+            assert '"arn:${AWS::Partition}:s3:::${Bucket}/*rnaget/tickets/*"' in resource
+        assert not statements, (name, list(statements))
 
 
 def check_trs_files_policy(trs: dict) -> None:
