@@ -21,11 +21,16 @@ TRS_CLI_VENV := .venv-trs-cli
 # checkov on infra/template.yaml (tests/test_template.py): its pins (boto3, pydantic, ...)
 # are its own, so it gets a venv of its own too.
 CHECKOV_VENV := .venv-checkov
+# The portal (/portal/, /docs/): portal/src plus its npm packages' dist files, copied into
+# portal/dist by `npm run build` (git-ignored; make serve and make test build it).
+PORTAL_DIST := portal/dist/.built
+PORTAL_SOURCES := portal/package.json portal/package-lock.json portal/build.mjs \
+                  $(shell find portal/src -type f 2>/dev/null)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install serve data test test-unit lint typecheck validate build bench load scale scale-gwas clean ieugwaspy rnaget-compliance
+.PHONY: help install serve data test test-unit lint typecheck validate build bench load scale scale-gwas clean ieugwaspy rnaget-compliance portal chromium
 
 help:
 	@echo "make serve   local API on http://127.0.0.1:$(PORT) (builds the demo release once)"
@@ -78,6 +83,22 @@ $(CHECKOV_VENV)/.installed:
 
 install: $(BIN)/.installed
 
+$(PORTAL_DIST): $(PORTAL_SOURCES)
+	cd portal && npm ci --ignore-scripts --no-audit --no-fund && npm run build
+	touch $@
+
+portal: $(PORTAL_DIST)
+
+# Debian's Chromium for the browser tests (tests/integration/test_portal.py), installed
+# where we can (root with apt); elsewhere, or if apt fails, those tests skip and say why.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y chromium || { apt-get update && apt-get install -y chromium; } \
+	      || echo "chromium could not be installed: the browser tests will be skipped"; \
+	  else echo "no /usr/bin/chromium and no root apt: the browser tests will be skipped"; fi; \
+	fi
+
 ieugwaspy: $(IEUGWASPY_VENV)/.installed
 
 rnaget-compliance: $(RNAGET_COMPLIANCE_VENV)/.installed
@@ -86,14 +107,15 @@ data: install
 	$(BIN)/omicsgate demo release
 	$(BIN)/omicsgate demo trs --template infra/template.yaml
 
-serve: data
+serve: data portal
 	@echo "Anonymous calls work on public data. For a token (kept in .auth/, valid 14 days):"
 	@echo "  .venv/bin/omicsgate token issue --user alice --groups cohort-a"
 	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:$(PORT)/gwas/user"
 	$(BIN)/python -m omicsgate.localapi.server --template infra/template.yaml --port $(PORT)
 
 test: install $(SAM_VENV)/.installed $(IEUGWASPY_VENV)/.installed $(RNAGET_COMPLIANCE_VENV)/.installed \
-		$(SCHEMATHESIS_VENV)/.installed $(TRS_CLI_VENV)/.installed $(CHECKOV_VENV)/.installed
+		$(SCHEMATHESIS_VENV)/.installed $(TRS_CLI_VENV)/.installed $(CHECKOV_VENV)/.installed \
+		portal chromium
 	$(BIN)/ruff check layers functions tests benchmarks infra
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/mypy $(TYPED)

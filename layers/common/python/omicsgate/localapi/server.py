@@ -22,10 +22,12 @@ import threading
 import time
 import traceback
 from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from omicsgate.localapi.events import LocalContext, http_api_event, response_body
+from omicsgate.localapi.static import default_root, serve_static
 from omicsgate.localapi.template import Template, load_handler, load_template
 
 # API Gateway HTTP API quotas (https://docs.aws.amazon.com/apigateway/latest/developerguide/
@@ -98,9 +100,12 @@ class FunctionWorker:
 class LocalApi:
     """The ASGI app: API Gateway (HTTP API) in front of the template's functions."""
 
-    def __init__(self, template: Template, timeout: float = INTEGRATION_TIMEOUT) -> None:
+    def __init__(
+        self, template: Template, timeout: float = INTEGRATION_TIMEOUT, portal: Path | None = None
+    ) -> None:
         self.template = template
         self.timeout = timeout
+        self.portal = portal  # the built pages served at /portal/ and /docs/ (static.py)
         self.handlers = {name: load_handler(f) for name, f in template.functions.items()}
         self.workers = {name: FunctionWorker(name, h) for name, h in self.handlers.items()}
 
@@ -173,6 +178,9 @@ class LocalApi:
         return status, out_headers, payload, request_id
 
     async def route(self, event: dict[str, Any], method: str, path: str) -> Reply:
+        static = serve_static(self.portal, method, path)
+        if static is not None:
+            return static
         found = self.template.route_for(method, path)
         if found is None:
             return _json_reply(404, "Not Found")  # API Gateway's answer for no route
@@ -324,6 +332,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="uvicorn's own logs, and the functions' metrics (EMF JSON) on stdout",
     )
+    parser.add_argument(
+        "--portal",
+        type=Path,
+        help="built portal served at /portal/ and /docs/ (default: portal/dist beside infra/)",
+    )
     args = parser.parse_args(argv)
     # uvicorn stops on SIGINT/SIGTERM, then restores these handlers and re-raises the
     # signal: exit 0, without a KeyboardInterrupt traceback. Also covers startup.
@@ -334,7 +347,9 @@ def main(argv: list[str] | None = None) -> None:
 
     import uvicorn
 
-    api = LocalApi(load_template(args.template), args.timeout)
+    api = LocalApi(
+        load_template(args.template), args.timeout, args.portal or default_root(args.template)
+    )
     config = uvicorn.Config(
         api,
         host=args.host,
@@ -350,6 +365,7 @@ def main(argv: list[str] | None = None) -> None:
     for route in api.template.routes:
         print(f"  {route.method:6} http://{args.host}:{args.port}{route.path}  -> {route.function}")
     print(f"OmicsGate local API on http://{args.host}:{args.port} (Ctrl-C stops)", flush=True)
+    print(f"  portal: http://{args.host}:{args.port}/portal/  API reference: /docs/", flush=True)
     uvicorn.Server(config).run()
 
 
