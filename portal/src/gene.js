@@ -221,8 +221,8 @@ async function drawHeatmap(section, data) {
       hoverinfo: "text",
       colorscale: "Viridis",
       colorbar: {
-        title: { text: "log10(TPM+1)", side: "right" }, orientation: "h", thickness: 10,
-        len: 0.5, x: 1, xanchor: "right", y: 1.01, yanchor: "bottom",
+        title: { text: "log10(TPM+1)", side: "top" }, orientation: "h", thickness: 10,
+        lenmode: "pixels", len: 160, x: 1, xanchor: "right", y: 1.01, yanchor: "bottom",
       },
     },
   ];

@@ -39,7 +39,7 @@ ARGS = [
     "--disable-sync",
 ]
 # Every visible section has answered (ready, error or a note): no spinner left.
-SETTLED = """() => [...document.querySelectorAll('section')].filter(s => !s.hidden)
+SETTLED = """() => [...document.querySelectorAll('main > section')].filter(s => !s.hidden)
   .every(s => s.dataset.state && s.dataset.state !== 'loading')"""
 
 
@@ -76,7 +76,7 @@ def portal(local_data: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         seed_registry(str(TEMPLATE))
     finally:
         reset_settings()
-    process, url = start_server(TEMPLATE, str(data))
+    process, url = start_server(TEMPLATE, str(data), "--portal", str(DIST))
     try:
         yield url
     finally:
