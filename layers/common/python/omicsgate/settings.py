@@ -80,8 +80,9 @@ def get_settings() -> Settings:
 
 def aws_client(service: str, settings: Settings, endpoint: str | None = None) -> Any:
     """A boto3 client that gives up on a silent endpoint after the remote timeout and
-    retries a failed call twice (standard mode: throttling and 5xx, with backoff), so an
-    unavailable S3 or DynamoDB is a quick 503, not a Lambda timeout."""
+    retries a failed call once (standard mode: throttling and 5xx, with backoff), so an
+    unavailable S3 or DynamoDB is a 503 within about 2 x the timeout (botocore's defaults,
+    60 s x 5 attempts, would outlast the Lambda)."""
     import boto3
     from botocore.config import Config
 
@@ -89,6 +90,6 @@ def aws_client(service: str, settings: Settings, endpoint: str | None = None) ->
     config = Config(
         connect_timeout=min(timeout, 3.0),
         read_timeout=timeout,
-        retries={"mode": "standard", "max_attempts": 3},
+        retries={"mode": "standard", "max_attempts": 2},
     )
     return boto3.client(service, region_name=settings.region, endpoint_url=endpoint, config=config)
