@@ -206,9 +206,27 @@ async function tophits(study) {
   }
 }
 
+/** Points the Manhattan plot at the chosen variant (an annotation: no extra point). */
+function markVariant(variant) {
+  const div = document.querySelector("#manhattan .plot");
+  if (!div || !div.data) return;
+  const annotations = [];
+  for (const trace of div.data) {
+    const i = trace.customdata.indexOf(variant);
+    if (i >= 0) {
+      annotations.push({
+        x: trace.x[i], y: trace.y[i], text: variant, showarrow: true, arrowhead: 2, ax: 0, ay: -35,
+        bgcolor: "#fff", bordercolor: "#a4161a", font: { color: "#a4161a" },
+      });
+    }
+  }
+  window.Plotly.relayout(div, { annotations });
+}
+
 async function showVariant() {
   const variant = params().get("variant");
   $("variant").value = variant || "";
+  markVariant(variant);
   if (!variant) {
     showNote($("phewas"), "Choose a variant: click a point or a top hit, or type an rsid.");
     showNote($("ld"), "Choose a variant first.");
@@ -283,15 +301,16 @@ async function ld(variant, phewasRows) {
     const names = data.snplist.map((s) => s.split("_")[0]);
     if (names.length < 2) return showNote(section, "The LD panel holds fewer than two of these variants.");
     const z = data.matrix.map((row) => row.map(Number));
+    const labels = names.map((n) => (n === variant ? `<b>▶ ${n}</b>` : n)); // the chosen one
     await plot(plotDiv(section), [{
       type: "heatmap", x: names, y: names, z, zmin: -1, zmax: 1, colorscale: "RdBu",
       colorbar: { title: { text: "r" }, thickness: 12 },
       hovertemplate: "%{x} / %{y}: r = %{z:.3f}<extra></extra>",
     }], {
       height: 520,
-      margin: { t: 10, r: 10, b: 110, l: 110 },
-      xaxis: { tickangle: -60, type: "category" },
-      yaxis: { autorange: "reversed", type: "category" },
+      margin: { t: 10, r: 10, b: 110, l: section.clientWidth < 600 ? 90 : 110 },
+      xaxis: { tickangle: -60, type: "category", tickvals: names, ticktext: labels },
+      yaxis: { autorange: "reversed", type: "category", tickvals: names, ticktext: labels },
     });
     const dropped = Number(headers.get("x-dropped-count") || 0);
     if (dropped) {
