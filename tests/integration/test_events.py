@@ -19,6 +19,9 @@ def test_event_replays_to_a_json_200(backend: str, call: Caller, path) -> None: 
     if "authorization" in event["headers"]:
         # Stored events carry a placeholder: tokens expire, events are kept for years.
         event["headers"]["authorization"] = f"Bearer {user_token('alice')}"
+    if path.stem == f"{path.parent.name}Openapi":  # a function's own OpenAPI document
+        check_openapi_event(call, path.stem, event)
+        return
     if path.parent.name == "gwas":
         check_gwas_event(call, path.stem, event)
         return
@@ -38,6 +41,16 @@ def test_event_replays_to_a_json_200(backend: str, call: Caller, path) -> None: 
     # (RatGTEx) and its POST (dyneqtlBatch.json) GTEx v2's {data, errors}.
     key = {"dyneqtl": "variantId", "dyneqtlBatch": "data"}.get(path.stem, path.stem)
     assert key in body
+
+
+def check_openapi_event(call: Caller, stem: str, event: dict) -> None:  # type: ignore[type-arg]
+    """The document /docs/ shows: every path it lists is a route of the same function."""
+    status, body, headers = call.event(event)
+    assert status == 200 and body["openapi"].startswith("3."), body
+    assert headers["x-request-id"] == f"example-{stem}"
+    function = call.template.route_for("GET", event["rawPath"])[0].function  # type: ignore[index]
+    served = {r.path.replace("+}", "}") for r in call.template.routes if r.function == function}
+    assert body["paths"] and set(body["paths"]) <= served, set(body["paths"]) - served
 
 
 # OpenGWAS answers lists and keyed objects: what each stored event's answer must hold.

@@ -151,8 +151,11 @@ def documented_errors(style: ErrorStyle) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def create_app(title: str, style: ErrorStyle, routers: Sequence[APIRouter]) -> FastAPI:
-    # No docs routes: the template's routes and the app's routes must match exactly.
+def create_app(
+    title: str, style: ErrorStyle, routers: Sequence[APIRouter], openapi_path: str | None = None
+) -> FastAPI:
+    # No docs routes: the template's routes and the app's routes must match exactly. The
+    # OpenAPI document is served at ``openapi_path``, a route the template lists (/docs/).
     # Every route, of every group, refuses a single-valued query parameter given twice.
     app = FastAPI(
         title=title,
@@ -165,6 +168,11 @@ def create_app(title: str, style: ErrorStyle, routers: Sequence[APIRouter]) -> F
     errors = documented_errors(style)
     for router in routers:
         app.include_router(router, responses=errors)
+    if openapi_path:
+
+        @app.get(openapi_path, include_in_schema=False)
+        async def openapi_document() -> dict[str, Any]:
+            return app.openapi()
 
     @app.middleware("http")
     async def metrics_and_headers(request: Request, call_next: Callable[..., Any]) -> Any:
