@@ -14,8 +14,11 @@ async function whoAmI() {
   try {
     const { data, headers } = await api("/gwas/user");
     const user = data.user || {};
+    const shown = (v) =>
+      Array.isArray(v) ? v.join(", ") || "none" : v === null || v === "" ? "—" : String(v);
     const rows = Object.entries(user)
-      .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(typeof v === "object" ? JSON.stringify(v) : v)}</td></tr>`)
+      .filter(([k, v]) => k !== "allowance" && typeof v !== "object" || Array.isArray(v))
+      .map(([k, v]) => `<tr><th>${escapeHtml(k.replace(/_/g, " "))}</th><td>${escapeHtml(shown(v))}</td></tr>`)
       .join("");
     const left = headers.get("x-allowance-remaining");
     const limit = headers.get("x-allowance-limit");

@@ -220,12 +220,21 @@ def test_gene_search_suggests_and_a_bad_name_is_said_in_words(page: Page) -> Non
     page.shot("gene-unknown")
 
 
-def test_gene_page_fits_a_phone(browser: Any, portal: str) -> None:
+@pytest.mark.parametrize(
+    "name, path",
+    [
+        ("gene", "/portal/gene.html?gene=Cd300lf"),
+        ("gwas", "/portal/gwas.html?study=ieu-a-2&variant=rs12565286"),
+        ("tools", "/portal/tools.html?tool=cwl-utils-md5sum"),
+        ("signin", "/portal/signin.html"),
+    ],
+)
+def test_pages_fit_a_phone(browser: Any, portal: str, name: str, path: str) -> None:
     phone = Page(browser, portal, width=390)
     try:
-        opened = phone.open("/portal/gene.html?gene=Cd300lf")
+        opened = phone.open(path)
         assert opened.evaluate("document.documentElement.scrollWidth") <= 390
-        phone.shot("gene-phone")
+        phone.shot(f"{name}-phone")
         assert phone.errors == []
     finally:
         phone.page.close()
