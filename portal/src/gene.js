@@ -101,7 +101,7 @@ async function show() {
   } catch (error) {
     if (!current($("gene-info"), ticket)) return;
     showError($("gene-info"), error);
-    for (const section of sections) showNote(section, "");
+    for (const section of sections) showNote(section, "Nothing to show without a gene.");
     return;
   }
   if (!current($("gene-info"), ticket)) return;
@@ -110,7 +110,7 @@ async function show() {
     $("gene-info").innerHTML = `<p class="error" role="alert">No gene called “${escapeHtml(
       gene,
     )}” in this release. Check the spelling, or pick one of the suggestions.</p>`;
-    for (const section of sections) showNote(section, "");
+    for (const section of sections) showNote(section, "Nothing to show without a gene.");
     return;
   }
   const id = record.geneSymbol || record.gencodeId || gene;
