@@ -306,3 +306,18 @@ def test_sign_in_keeps_the_token_in_the_session_and_shows_the_allowance(page: Pa
     page.settle()
     assert signin.evaluate("sessionStorage.getItem('omicsgate.token')") is None
     assert "Not signed in" in signin.inner_text("#user")
+
+
+def test_links_restore_the_state_and_back_goes_back(page: Page) -> None:
+    gwas = page.open("/portal/gwas.html?study=ieu-a-2&p=0.05")
+    assert gwas.inner_text("#study-title") == "Manhattan plot: ieu-a-2"
+    assert gwas.input_value("#tophits-p") == "0.05"
+    gwas.click("#studies tbody tr[data-id='demo-a-2']")
+    page.settle()
+    assert gwas.inner_text("#study-title") == "Manhattan plot: demo-a-2"
+    gwas.go_back()
+    gwas.wait_for_function(
+        "() => document.querySelector('#study-title').textContent.endsWith('ieu-a-2')"
+    )
+    page.settle()
+    assert "study=ieu-a-2" in gwas.url
