@@ -33,9 +33,10 @@ class Settings:
     allowance_window_seconds: int = 600
     # TRS registry metadata: a DynamoDB table in AWS; unset, a SQLite file beside the data.
     trs_table: str | None = None
-    # How long S3, DynamoDB or the JWKS host may stay silent before a request gives up:
-    # every read that fails on it ends well inside the Lambda timeout (28 s), as a 503.
-    remote_timeout_seconds: float = 5.0
+    # How long S3, DynamoDB or the JWKS host may stay silent before a request gives up (the
+    # AWS C++ SDK's own default): a request meets at most 6 such waits (tests/integration/
+    # test_faults.py), so it ends inside the Lambda timeout (28 s), as a 503.
+    remote_timeout_seconds: float = 3.0
 
     def tier_limit(self, tier: str) -> int:
         limits = dict(self.tier_limits)
@@ -74,7 +75,7 @@ def get_settings() -> Settings:
         anonymous_limit=int(env.get("OMICSGATE_ANONYMOUS_LIMIT", "10000")),
         allowance_window_seconds=int(env.get("OMICSGATE_ALLOWANCE_WINDOW_SECONDS", "600")),
         trs_table=env.get("OMICSGATE_TRS_TABLE") or None,
-        remote_timeout_seconds=float(env.get("OMICSGATE_REMOTE_TIMEOUT_SECONDS", "5")),
+        remote_timeout_seconds=float(env.get("OMICSGATE_REMOTE_TIMEOUT_SECONDS", "3")),
     )
 
 

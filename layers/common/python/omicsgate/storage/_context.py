@@ -24,8 +24,8 @@ def tiledb_config(settings: Settings, scattered: bool = False) -> dict[str, str]
         "vfs.s3.region": settings.region,
         # A bad endpoint should fail a request fast, not hang a Lambda for its timeout.
         # A silent one fails a request after ``remote_timeout_seconds`` without a byte (the
-        # AWS SDK's low-speed limit, not a cap on long transfers); a failed small-file read
-        # then checks the file exists, so two such waits fit in the Lambda timeout.
+        # AWS SDK's low-speed limit, not a cap on long transfers), tried twice; a failed
+        # small-file read then checks the file exists: a request meets at most 6 such waits.
         "vfs.s3.connect_timeout_ms": str(min(3000, timeout_ms)),
         "vfs.s3.connect_max_tries": "2",
         "vfs.s3.request_timeout_ms": str(timeout_ms),
