@@ -87,6 +87,8 @@ PROBES = [
     probe_of("gwas", "gwasinfo.json"),
     probe_of("gwas", "associations.json"),
     probe_of("rnaget", "projects.json"),
+    # A ticket writes its file to S3 (content-addressed: it checks for it first).
+    probe_of("rnaget", "expressionTicket.json"),
     probe_of("trs", "getTools.json"),
     # A descriptor's content is a file in S3 (boto3), its metadata an item in DynamoDB.
     Probe("trs", "GET", "/ga4gh/trs/v2/tools/omicsgate-ingest-gwas/versions/0.1.0/CWL/descriptor"),
@@ -114,9 +116,14 @@ def key(probe: Probe) -> str:
 
 
 def stable(body: Any) -> Any:
-    """A body without what changes between two identical requests (the catalog's timings)."""
+    """A body without what changes between two identical requests: the catalog's timings,
+    a presigned URL's expiry and signature."""
     if isinstance(body, dict):
-        return {k: stable(v) for k, v in body.items() if k != "time"}
+        return {
+            k: v.partition("?")[0] if k == "url" and isinstance(v, str) else stable(v)
+            for k, v in body.items()
+            if k != "time"
+        }
     if isinstance(body, list):
         return [stable(v) for v in body]
     return body

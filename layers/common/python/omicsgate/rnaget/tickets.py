@@ -74,7 +74,10 @@ def write_once(store: DataStore, file: TicketFile, chunks: Iterable[bytes]) -> N
 def _exists(store: DataStore, uri: str) -> bool:
     if not uri.startswith("s3://"):
         return os.path.isfile(uri)
-    return bool(store.vfs().is_file(uri))
+    from omicsgate.storage._store import unavailable_on_tiledb_error
+
+    with unavailable_on_tiledb_error(f"checking {uri}"):  # S3 unreachable: a 503
+        return bool(store.vfs().is_file(uri))
 
 
 def _parts(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
