@@ -191,14 +191,16 @@ def check_trs_event(call: Caller, stem: str, event: dict) -> None:  # type: igno
     assert response["headers"]["x-request-id"] == f"example-{stem}"
     if method != "GET":
         return
-    if stem.startswith("legacy"):  # the same routes under /api/ga4gh/v2
+    legacy = stem.startswith("legacy")  # the same routes under /api/ga4gh/v2, in TRS 2.0.1
+    if legacy:
         stem = stem[len("legacy") :][0].lower() + stem[len("legacy") + 1 :]
     if response["headers"]["content-type"].startswith("text/plain"):  # plain-CWL
         assert stem in ("getDescriptor", "getDescriptorFile") and b"cwlVersion" in body
         return
     answer = json.loads(body)
     if stem == "getServiceInfo":
-        assert answer["type"] == {"group": "org.ga4gh", "artifact": "trs", "version": "2.1.0"}
+        version = "2.0.1" if legacy else "2.1.0"
+        assert answer["type"] == {"group": "org.ga4gh", "artifact": "trs", "version": version}
     elif stem in ("getTools", "getToolClasses", "getVersions"):
         assert isinstance(answer, list) and answer and all("id" in item for item in answer)
     elif stem in ("getTool", "getVersion"):
