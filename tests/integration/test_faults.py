@@ -82,10 +82,15 @@ PROBES = [
     probe_of("reference", "gene.json"),
     probe_of("reference", "exon.json"),
     probe_of("reference", "tissueInfo.json"),
+    probe_of("reference", "variant.json"),
     probe_of("expression", "geneExpression.json"),
     probe_of("xqtl", "eqtl.json"),
+    probe_of("xqtl", "dyneqtl.json"),
     probe_of("gwas", "gwasinfo.json"),
     probe_of("gwas", "associations.json"),
+    probe_of("gwas", "tophits.json"),
+    probe_of("gwas", "phewas.json"),
+    probe_of("gwas", "ldMatrix.json"),  # an LD reference panel
     probe_of("rnaget", "projects.json"),
     # A ticket writes its file to S3 (content-addressed: it checks for it first).
     probe_of("rnaget", "expressionTicket.json"),
@@ -93,6 +98,7 @@ PROBES = [
     # A descriptor's content is a file in S3 (boto3), its metadata an item in DynamoDB.
     Probe("trs", "GET", "/ga4gh/trs/v2/tools/omicsgate-ingest-gwas/versions/0.1.0/CWL/descriptor"),
     probe_of("catalog", "genesInfo.json"),
+    probe_of("catalog", "variantsInfo.json"),
     probe_of("catalog", "toolsSearch.json"),
 ]
 

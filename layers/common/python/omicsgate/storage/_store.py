@@ -30,14 +30,33 @@ T = TypeVar("T")
 RETRY_SECONDS = 5.0
 
 
+# After S3 failed to answer (no connection, a timeout, a 5xx), every read fails at once for
+# this long instead of waiting out its own timeouts: a request that reads several objects
+# (the catalog's, a GWAS query's) meets one slow failure, not one per object, and stays
+# inside the Lambda timeout. Errors that S3 answered (a missing file) do not count.
+BREAKER_SECONDS = 2.0
+_TRANSPORT_FAILURES = ("curlCode", "HTTP Response Code: 5", "Could not connect")
+_unreachable_until = 0.0
+
+
+def check_reachable(what: str) -> None:
+    """StoreUnavailable at once while S3 is known not to answer (see BREAKER_SECONDS)."""
+    if time.monotonic() < _unreachable_until:
+        raise StoreUnavailable(f"{what}: S3 failed to answer moments ago")
+
+
 @contextmanager
 def unavailable_on_tiledb_error(what: str) -> Iterator[None]:
     """Turn storage failures into one error the web layer answers with a 503."""
     import tiledb
 
+    global _unreachable_until
+    check_reachable(what)
     try:
         yield
     except tiledb.TileDBError as error:
+        if any(sign in str(error) for sign in _TRANSPORT_FAILURES):
+            _unreachable_until = time.monotonic() + BREAKER_SECONDS
         raise StoreUnavailable(f"{what}: {error}") from error
 
 
@@ -85,6 +104,7 @@ class DataStore:
         the existence check is made only when the read fails."""
         import tiledb
 
+        check_reachable(f"reading {uri}")
         vfs = self.vfs()
         try:
             with vfs.open(uri, "rb") as handle:
@@ -278,6 +298,8 @@ def get_store() -> DataStore:
 
 
 def reset_store() -> None:
-    """Forget the settings and the store (tests switch data locations)."""
+    """Forget the settings and the store (tests switch data locations), and that S3 failed."""
+    global _unreachable_until
     get_settings.cache_clear()
     get_store.cache_clear()
+    _unreachable_until = 0.0
