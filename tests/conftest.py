@@ -120,6 +120,18 @@ def s3_data(moto_endpoint: str, demo_files: DemoFiles) -> str:
     return uri
 
 
+@pytest.fixture(scope="module")
+def server(local_data: str) -> Iterator[str]:
+    """The local API, a real server process, over the test release: its base URL."""
+    from tests.integration.test_local_api import start_server, stop
+
+    process, url = start_server(TEMPLATE, local_data)
+    try:
+        yield url
+    finally:
+        stop(process)
+
+
 @pytest.fixture(params=["local", "s3"])
 def backend(request: pytest.FixtureRequest) -> Iterator[str]:
     """Each test runs against a local directory and against S3 on a moto server."""

@@ -22,7 +22,6 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,6 @@ import pytest
 import yaml
 
 from tests.conftest import SHARED, TEMPLATE
-from tests.integration.test_local_api import start_server, stop
 from tests.schemathesis_runs import report, run_schemathesis, unexplained
 
 pytestmark = pytest.mark.integration
@@ -60,15 +58,6 @@ RNAGET_ALLOWED = [
     # (test_rnaget_compliance); schemathesis calls every 5xx a server error.
     ("ST101", re.compile(r"\[501\].*is after end", re.S)),
 ]
-
-
-@pytest.fixture(scope="module")
-def server(local_data: str) -> Iterator[str]:
-    process, url = start_server(TEMPLATE, local_data)
-    try:
-        yield url
-    finally:
-        stop(process)
 
 
 def own_document(function: str, directory: Path) -> Path:

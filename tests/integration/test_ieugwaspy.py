@@ -12,16 +12,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from omicsgate.ingest.plink import read_plink
-from tests.conftest import ROOT, TEMPLATE, Caller
+from tests.conftest import ROOT, Caller
 from tests.integration.test_gwas_ingest import SHARED_VCF, vcf_rows
-from tests.integration.test_local_api import start_server, stop
 from tests.ld_reference import brute_haplotype_r
 from tests.tokens import user_token
 
@@ -57,15 +55,6 @@ out = {
 }
 print(json.dumps(out))
 """
-
-
-@pytest.fixture(scope="module")
-def server(local_data: str) -> Iterator[str]:
-    process, url = start_server(TEMPLATE, local_data, ready_path="/gwas/status")
-    try:
-        yield url
-    finally:
-        stop(process)
 
 
 def run_client(base_url: str, token: str) -> dict[str, Any]:

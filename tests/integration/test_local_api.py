@@ -74,15 +74,6 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(local_data: str) -> Iterator[str]:
-    process, url = start_server(TEMPLATE, local_data)
-    try:
-        yield url
-    finally:
-        stop(process)
-
-
-@pytest.fixture(scope="module")
 def echo(local_data: str) -> Iterator[tuple[str, Path]]:
     """The test-only echo function, with a 2 s integration timeout; stderr kept."""
     log = ROOT / ".pytest_cache" / f"echo-server-{os.getpid()}.err"
