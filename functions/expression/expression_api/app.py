@@ -8,4 +8,5 @@ app = create_app(
     "OmicsGate portal API: expression",
     GTEX,
     [gene_expression.router, median_expression.router, top_expressed.router],
+    openapi_path="/api/v4/expression/openapi.json",
 )

@@ -28,4 +28,5 @@ app = create_app(
         variants.router,
         ld.router,
     ],
+    openapi_path="/gwas/openapi.json",
 )

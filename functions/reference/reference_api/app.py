@@ -8,4 +8,5 @@ app = create_app(
     "OmicsGate portal API: reference",
     GTEX,
     [datasets.router, tissues.router, genes.router, exons.router, variants.router],
+    openapi_path="/api/v4/reference/openapi.json",
 )

@@ -15,4 +15,5 @@ app = create_app(
         continuous.router,
         files.router,
     ],
+    openapi_path="/rnaget/openapi.json",
 )

@@ -34,6 +34,7 @@ app = create_app(
         descriptors.router,
         legacy,  # filled by the routers above: import them first
     ],
+    openapi_path="/ga4gh/trs/v2/openapi.json",
 )
 
 

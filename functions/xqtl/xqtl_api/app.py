@@ -8,4 +8,5 @@ app = create_app(
     "OmicsGate portal API: xQTL",
     GTEX,
     [eqtl.router, single_tissue_eqtl.router, xqtl.router, dyneqtl.router],
+    openapi_path="/api/v4/xqtl/openapi.json",
 )
