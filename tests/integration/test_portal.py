@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from omicsgate.localapi.devtools import reset_settings, use_store
+from omicsgate.localapi.template import load_template
 from tests.conftest import ROOT, TEMPLATE
 from tests.integration.test_local_api import start_server, stop
 from tests.tokens import user_token
@@ -321,3 +322,49 @@ def test_links_restore_the_state_and_back_goes_back(page: Page) -> None:
     )
     page.settle()
     assert "study=ieu-a-2" in gwas.url
+
+
+def test_docs_list_every_groups_routes(page: Page, portal: str) -> None:
+    """One group per function of the template, each showing every operation its own
+    OpenAPI document (a route of that function) holds."""
+    docs_js = (ROOT / "portal" / "src" / "docs" / "docs.js").read_text()
+    groups = dict(re.findall(r'id: "(\w+)".*url: "([^"]+)"', docs_js))
+    template = load_template(str(TEMPLATE))
+    owners = {template.route_for("GET", url)[0].function for url in groups.values()}  # type: ignore[index]
+    assert owners == set(template.functions)
+    docs = page.open("/docs/")
+    for group, url in groups.items():
+        docs.click(f"#groups a[data-group='{group}']")
+        docs.wait_for_selector(f"#swagger[data-group='{group}'][data-state='ready']")
+        docs.wait_for_selector(".opblock")
+        shown = set(
+            docs.eval_on_selector_all(
+                ".opblock",
+                """os => os.map(o => o.querySelector('.opblock-summary-method').textContent
+                  + ' ' + o.querySelector('[data-path]').dataset.path)""",
+            )
+        )
+        document = api(portal, url).json()
+        listed = {f"{m.upper()} {p}" for p, item in document["paths"].items() for m in item}
+        assert shown == listed, group
+        assert parse_qs(urlsplit(docs.url).query)["group"] == [group]
+        page.shot(f"docs-{group}")
+
+
+def test_docs_try_it_calls_this_deployment_with_the_signed_in_token(page: Page) -> None:
+    docs = page.open("/docs/?group=gwas")
+    docs.evaluate("t => sessionStorage.setItem('omicsgate.token', t)", user_token("alice"))
+    docs.reload()
+    page.settle()
+    operation = docs.locator("#operations-user-user_gwas_user_get")
+    operation.locator(".opblock-summary-control").click()
+    operation.locator("button.try-out__btn").click()
+    operation.locator("button.execute").click()
+    status = operation.locator(".live-responses-table tbody .response-col_status").first
+    status.wait_for()
+    assert status.inner_text().strip() == "200"
+    assert page.base + "/gwas/user" in operation.locator(".request-url pre").inner_text()
+    assert (
+        '"alice"' in operation.locator(".live-responses-table tbody .microlight").first.inner_text()
+    )
+    page.shot("docs-try-it")
