@@ -199,6 +199,7 @@ def test_template_reader_finds_the_reference_routes() -> None:
         "/api/v4/gene",
         "/api/v4/exon",
         "/api/v4/variant",
+        "/api/v4/reference/openapi.json",
     }
 
 
