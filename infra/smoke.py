@@ -9,7 +9,9 @@ order; for the reference group `/api/v4/dataset`, a read of the release manifest
 the query string of the route's stored event (`events/<group>/*.json`) when it has one, so
 that routes with required parameters are called as the tests call them.
 
-A route passes when it answers JSON with
+A route whose stored event accepts text/html (the portal, `/portal`) passes when it
+answers an HTML page with a 200 (after redirects): the deploy uploaded the site. Any other
+route passes when it answers JSON with
 - a 2xx status, or
 - 401: the route needs a token and the function refused the anonymous call. The HTTP API
   has no authorizer, so a 401 can only come from the function: it started, imported the
@@ -61,6 +63,7 @@ class Check:
     function: str
     path: str
     query: str = ""
+    page: bool = False  # expects an HTML page, not JSON
 
     @property
     def target(self) -> str:
@@ -78,16 +81,29 @@ class Result:
 def event_queries(events: Path) -> dict[str, str]:
     """routeKey -> rawQueryString of the stored API Gateway events."""
     queries: dict[str, str] = {}
-    for path in sorted(events.glob("*/*.json")):
-        event = json.loads(path.read_text())
+    for event in _stored(events):
         if event.get("rawQueryString"):
             queries.setdefault(event["routeKey"], event["rawQueryString"])
     return queries
 
 
+def page_routes(events: Path) -> set[str]:
+    """The routeKeys whose stored events ask for an HTML page."""
+    return {
+        event["routeKey"]
+        for event in _stored(events)
+        if (event.get("headers") or {}).get("accept", "").startswith("text/html")
+    }
+
+
+def _stored(events: Path) -> list[dict[str, Any]]:
+    return [json.loads(path.read_text()) for path in sorted(events.glob("*/*.json"))]
+
+
 def checks_from_template(template: Path, stored: Path = DEFAULT_EVENTS) -> list[Check]:
     """Each function's first GET HttpApi route without path parameters."""
     queries = event_queries(stored)
+    pages = page_routes(stored)
     with open(template) as handle:
         document = yaml.load(handle, Loader=_CfnLoader)
     found = []
@@ -104,19 +120,27 @@ def checks_from_template(template: Path, stored: Path = DEFAULT_EVENTS) -> list[
         ]
         if not paths:
             raise SystemExit(f"{template}: {name} has no GET route without path parameters")
-        found.append(Check(name, paths[0], queries.get(f"GET {paths[0]}", "")))
+        route = f"GET {paths[0]}"
+        found.append(Check(name, paths[0], queries.get(route, ""), route in pages))
     if not found:
         raise SystemExit(f"{template}: no AWS::Serverless::Function")
     return found
 
 
-def _get(url: str, timeout: float) -> tuple[int, str, bytes]:
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+def _get(url: str, timeout: float, accept: str) -> tuple[int, str, bytes]:
+    request = urllib.request.Request(url, headers={"Accept": accept})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.headers.get("content-type", ""), response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers.get("content-type", ""), error.read()
+
+
+def judge_page(status: int, content_type: str, body: bytes) -> str | None:
+    """None when the answer is an HTML page, else why not."""
+    if status == 200 and content_type.startswith("text/html") and b"<html" in body[:500]:
+        return None
+    return f"not a page: status {status}, content-type {content_type!r}: {body[:200]!r}"
 
 
 def judge(status: int, content_type: str, body: bytes, allow_no_release: bool) -> str | None:
@@ -149,11 +173,16 @@ def run_check(
     status: int | None = None
     for attempt in range(1, attempts + 1):
         try:
-            status, content_type, body = _get(url, timeout)
+            accept = "text/html" if check.page else "application/json"
+            status, content_type, body = _get(url, timeout, accept)
         except (urllib.error.URLError, OSError) as error:
             status, problem = None, f"no answer: {getattr(error, 'reason', error)}"
         else:
-            why = judge(status, content_type, body, allow_no_release)
+            why = (
+                judge_page(status, content_type, body)
+                if check.page
+                else judge(status, content_type, body, allow_no_release)
+            )
             if why is None:
                 return Result(check, True, status, "ok")
             problem = why

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 TEMPLATE = ROOT / "infra" / "template.yaml"
 BUCKET = "omicsgate-test"
+PORTAL_DIST = ROOT / "portal" / "dist"
 
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",
@@ -104,11 +105,34 @@ def built_store(uri: str, build: Callable[[str], None], endpoint: str | None = N
     return uri
 
 
+def built_portal() -> Path:
+    """``portal/dist``, built here (``make portal``) when missing."""
+    if not (PORTAL_DIST / "index.html").exists():
+        if shutil.which("npm") is None:
+            pytest.fail("the portal is not built and npm is missing: run make portal")
+        subprocess.run(["make", "portal"], cwd=ROOT, check=True)
+    return PORTAL_DIST
+
+
+def publish_site(store: DataStore) -> None:
+    """What the deploy does (``aws s3 sync portal/dist <data URI>/portal/``): the built
+    site's files under the store's ``portal`` folder, where PortalFunction reads them."""
+    dist = built_portal()
+    vfs = store.vfs()
+    for path in sorted(p for p in dist.rglob("*") if p.is_file() and p.name != ".built"):
+        uri = f"{store.root}/portal/{path.relative_to(dist).as_posix()}"
+        if not uri.startswith("s3://"):
+            os.makedirs(os.path.dirname(uri), exist_ok=True)
+        with vfs.open(uri, "wb") as handle:
+            handle.write(path.read_bytes())
+
+
 @pytest.fixture(scope="session")
 def local_data(tmp_path_factory: pytest.TempPathFactory, demo_files: DemoFiles) -> str:
     uri = str(tmp_path_factory.mktemp("data"))
     build_release(uri, demo_files)
     build_demo_gwas_once(get_store())
+    publish_site(get_store())
     return uri
 
 
@@ -117,6 +141,7 @@ def s3_data(moto_endpoint: str, demo_files: DemoFiles) -> str:
     uri = f"s3://{BUCKET}/omicsgate"
     build_release(uri, demo_files, moto_endpoint)
     build_demo_gwas_once(get_store())
+    publish_site(get_store())
     return uri
 
 
@@ -158,13 +183,16 @@ class Caller:
         return self.handlers[function]
 
     def event(self, event: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        status, body, headers = self.raw(event)
+        assert headers.get("content-type", "").startswith("application/json"), headers
+        return status, json.loads(body), headers
+
+    def raw(self, event: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+        """Status, body bytes (base64 undone) and headers, whatever the content type."""
         found = self.template.route_for(event["requestContext"]["http"]["method"], event["rawPath"])
         assert found, f"no template route for {event['rawPath']}"
         response = self.handler_for(found[0].function)(event, LocalContext())
-        body = response_body(response)
-        headers = response.get("headers") or {}
-        assert headers.get("content-type", "").startswith("application/json"), headers
-        return response["statusCode"], json.loads(body), headers
+        return response["statusCode"], response_body(response), response.get("headers") or {}
 
     def get(self, path: str, query: str = "") -> tuple[int, Any]:
         status, body, _ = self.event(http_api_event("GET", path, query))

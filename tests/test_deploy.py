@@ -505,6 +505,13 @@ def test_template_deploys_with_its_resources() -> None:
             assert tables.pop(outputs["TrsTableName"]) == {"dynamodb:GetItem", "dynamodb:Scan"}
             assert list(tables.values()) == [{"dynamodb:GetItem", "dynamodb:UpdateItem"}]
             continue
+        if name == "PortalFunction":  # the site's files only; no table at all
+            assert not [a for a in actions if a.startswith("dynamodb:")], actions
+            assert {r for s in statements for r in _resources(s)} == {
+                f"arn:aws:s3:::{bucket}/*portal/*",
+                f"arn:aws:s3:::{bucket}",
+            }
+            continue
         assert {a for a in actions if a.startswith("dynamodb:")} == {
             "dynamodb:GetItem",
             "dynamodb:UpdateItem",
@@ -676,6 +683,11 @@ def _tables(statements: list[dict[str, Any]]) -> dict[str, set[str]]:
 def _actions(statement: dict[str, Any]) -> list[str]:
     action = statement["Action"]
     return [action] if isinstance(action, str) else list(action)
+
+
+def _resources(statement: dict[str, Any]) -> list[str]:
+    resource = statement["Resource"]
+    return [resource] if isinstance(resource, str) else list(resource)
 
 
 def _writes_s3(action: str) -> bool:

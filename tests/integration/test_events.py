@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
 
-from tests.conftest import ROOT, Caller
+from tests.conftest import PORTAL_DIST, ROOT, Caller
 from tests.tokens import user_token
 
 pytestmark = pytest.mark.integration
@@ -34,6 +35,9 @@ def test_event_replays_to_a_json_200(backend: str, call: Caller, path) -> None: 
     if path.parent.name == "catalog":
         check_catalog_event(call, path.stem, event)
         return
+    if path.parent.name == "portal":
+        check_portal_event(call, path.stem, event)
+        return
     status, body, headers = call.event(event)
     assert status == 200, body
     assert headers["x-request-id"].startswith("example-")
@@ -51,6 +55,22 @@ def check_openapi_event(call: Caller, stem: str, event: dict) -> None:  # type: 
     function = call.template.route_for("GET", event["rawPath"])[0].function  # type: ignore[index]
     served = {r.path.replace("+}", "}") for r in call.template.routes if r.function == function}
     assert body["paths"] and set(body["paths"]) <= served, set(body["paths"]) - served
+
+
+def check_portal_event(call: Caller, stem: str, event: dict) -> None:  # type: ignore[type-arg]
+    """A bare mount is sent to its folder; a page is the built file (tests/conftest.py
+    publishes portal/dist into both stores, as the deploy does)."""
+    status, body, headers = call.raw(event)
+    assert headers["x-request-id"] == f"example-{stem}"
+    path = event["rawPath"]
+    if path in ("/portal", "/docs"):
+        assert status == 308 and headers["location"] == path + "/", (status, headers)
+        return
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8", headers
+    if headers.get("content-encoding") == "gzip":
+        body = gzip.decompress(body)
+    name = path.lstrip("/").removeprefix("portal/") + ("index.html" if path.endswith("/") else "")
+    assert body == (PORTAL_DIST / name).read_bytes()
 
 
 # OpenGWAS answers lists and keyed objects: what each stored event's answer must hold.

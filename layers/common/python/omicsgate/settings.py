@@ -37,6 +37,9 @@ class Settings:
     # AWS C++ SDK's own default): a request meets at most 6 such waits (tests/integration/
     # test_faults.py), so it ends inside the Lambda timeout (28 s), as a 503.
     remote_timeout_seconds: float = 3.0
+    # The portal's built pages and the API reference (omicsgate.web.static): unset, the
+    # ``portal`` folder of the data URI, where the deploy uploads ``portal/dist``.
+    portal_uri: str = ""
 
     def tier_limit(self, tier: str) -> int:
         limits = dict(self.tier_limits)
@@ -59,8 +62,9 @@ def _tiers(raw: str) -> tuple[tuple[str, int], ...]:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     env = os.environ
+    data_uri = _data_uri(env.get("OMICSGATE_DATA_URI") or DEFAULT_DATA_DIR)
     return Settings(
-        data_uri=_data_uri(env.get("OMICSGATE_DATA_URI") or DEFAULT_DATA_DIR),
+        data_uri=data_uri,
         s3_endpoint=env.get("OMICSGATE_S3_ENDPOINT") or None,
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         release_ttl_seconds=float(env.get("OMICSGATE_RELEASE_TTL_SECONDS", "60")),
@@ -76,6 +80,7 @@ def get_settings() -> Settings:
         allowance_window_seconds=int(env.get("OMICSGATE_ALLOWANCE_WINDOW_SECONDS", "600")),
         trs_table=env.get("OMICSGATE_TRS_TABLE") or None,
         remote_timeout_seconds=float(env.get("OMICSGATE_REMOTE_TIMEOUT_SECONDS", "3")),
+        portal_uri=_data_uri(env.get("OMICSGATE_PORTAL_URI") or f"{data_uri}/portal"),
     )
 
 

@@ -27,7 +27,6 @@ from types import FrameType
 from typing import Any
 
 from omicsgate.localapi.events import LocalContext, http_api_event, response_body
-from omicsgate.localapi.static import default_root, serve_static
 from omicsgate.localapi.template import Template, load_handler, load_template
 
 # API Gateway HTTP API quotas (https://docs.aws.amazon.com/apigateway/latest/developerguide/
@@ -100,12 +99,9 @@ class FunctionWorker:
 class LocalApi:
     """The ASGI app: API Gateway (HTTP API) in front of the template's functions."""
 
-    def __init__(
-        self, template: Template, timeout: float = INTEGRATION_TIMEOUT, portal: Path | None = None
-    ) -> None:
+    def __init__(self, template: Template, timeout: float = INTEGRATION_TIMEOUT) -> None:
         self.template = template
         self.timeout = timeout
-        self.portal = portal  # the built pages served at /portal/ and /docs/ (static.py)
         self.handlers = {name: load_handler(f) for name, f in template.functions.items()}
         self.workers = {name: FunctionWorker(name, h) for name, h in self.handlers.items()}
 
@@ -178,9 +174,6 @@ class LocalApi:
         return status, out_headers, payload, request_id
 
     async def route(self, event: dict[str, Any], method: str, path: str) -> Reply:
-        static = serve_static(self.portal, method, path)
-        if static is not None:
-            return static
         found = self.template.route_for(method, path)
         if found is None:
             return _json_reply(404, "Not Found")  # API Gateway's answer for no route
@@ -347,9 +340,11 @@ def main(argv: list[str] | None = None) -> None:
 
     import uvicorn
 
-    api = LocalApi(
-        load_template(args.template), args.timeout, args.portal or default_root(args.template)
-    )
+    # PortalFunction serves /portal/ and /docs/ from here, as from S3 in AWS.
+    portal = args.portal or Path(args.template).resolve().parent.parent / "portal" / "dist"
+    if args.portal or not os.environ.get("OMICSGATE_PORTAL_URI"):
+        os.environ["OMICSGATE_PORTAL_URI"] = str(portal.resolve())
+    api = LocalApi(load_template(args.template), args.timeout)
     config = uvicorn.Config(
         api,
         host=args.host,

@@ -137,7 +137,9 @@ class Template:
 @cache
 def _path_regex(path: str) -> re.Pattern[str]:
     pattern = re.escape(path)
-    pattern = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", pattern)
+    # A greedy {name+} also takes an empty rest: HTTP APIs route "/portal/" to
+    # "/portal/{proxy+}" (a route itself cannot end with "/"; storacha/w3infra#166).
+    pattern = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.*)", pattern)
     pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", pattern)
     return re.compile(pattern)
 
