@@ -4,6 +4,7 @@ a registered workflow from the local API (cwltool's resolver uses the legacy
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -66,3 +67,55 @@ def test_cwltool_runs_a_registered_workflow_without_containers(
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "out.txt").read_text() == "hello from the registry\n"
+
+
+def test_the_demo_ingest_tool_runs_the_real_cli(tmp_path: Path) -> None:
+    """The demo registry's own tool (omicsgate.ingest.demo_trs) describes the command as
+    it is: cwltool runs its CWL, which ingests the real GWAS-VCF into a fresh store."""
+    from omicsgate.ingest.demo_trs import INGEST_GWAS_CWL
+    from omicsgate.localapi.devtools import reset_settings, use_store
+    from omicsgate.storage import get_store
+    from tests.conftest import SHARED
+
+    found = shutil.which("cwltool", path=os.path.dirname(sys.executable))
+    assert found, "cwltool is a dev dependency: run `make install`"
+    (tmp_path / "ingest-gwas.cwl").write_text(INGEST_GWAS_CWL)
+    (tmp_path / "ieu-a-2.json").write_text('{"trait": "Body mass index", "population": "Mixed"}')
+    job = {
+        "study_id": "cwl-a-1",
+        "metadata": {"class": "File", "path": str(tmp_path / "ieu-a-2.json")},
+        "vcf": {"class": "File", "path": str(SHARED / "data" / "gwasvcf" / "data.vcf.gz")},
+    }
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    store = tmp_path / "store"
+    env = {
+        **os.environ,
+        "OMICSGATE_DATA_URI": str(store),
+        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
+    }
+    result = subprocess.run(
+        [
+            found,
+            "--no-container",
+            "--preserve-environment",
+            "OMICSGATE_DATA_URI",
+            "--outdir",
+            str(tmp_path / "out"),
+            "ingest-gwas.cwl",
+            "job.json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    from omicsgate.gwas.writer import list_studies
+
+    use_store(str(store))
+    try:
+        studies = {s.id: s for s in list_studies(get_store())}
+    finally:
+        reset_settings()
+    assert studies["cwl-a-1"].trait == "Body mass index", studies

@@ -29,15 +29,16 @@ hints:
     dockerPull: {IMAGE}
 baseCommand: [omicsgate, ingest, gwas]
 inputs:
-  vcf:
-    type: File
-    inputBinding: {{prefix: --vcf}}
   study_id:
     type: string
-    inputBinding: {{prefix: --id}}
-  trait:
-    type: string
-    inputBinding: {{prefix: --trait}}
+    inputBinding: {{prefix: --study, position: 1}}
+  metadata:
+    type: File
+    doc: The study's metadata (JSON, e.g. trait, population, sample_size).
+    inputBinding: {{prefix: --metadata, position: 2}}
+  vcf:
+    type: File
+    inputBinding: {{position: 3}}
 outputs:
   log:
     type: stdout
@@ -48,12 +49,12 @@ INGEST_GWAS_WDL = f"""version 1.0
 
 task ingest_gwas {{
   input {{
-    File vcf
     String study_id
-    String trait
+    File metadata
+    File vcf
   }}
   command <<<
-    omicsgate ingest gwas --vcf ~{{vcf}} --id ~{{study_id}} --trait "~{{trait}}"
+    omicsgate ingest gwas --study ~{{study_id}} --metadata ~{{metadata}} ~{{vcf}}
   >>>
   runtime {{
     docker: "{IMAGE}"
@@ -68,38 +69,40 @@ INGEST_GWAS_NFL = f"""nextflow.enable.dsl = 2
 
 params.vcf = null
 params.study_id = null
-params.trait = null
+params.metadata = null
 
 process INGEST_GWAS {{
     container '{IMAGE}'
 
     input:
     path vcf
+    path metadata
 
     output:
     stdout
 
     script:
     \"\"\"
-    omicsgate ingest gwas --vcf $vcf --id ${{params.study_id}} --trait "${{params.trait}}"
+    omicsgate ingest gwas --study ${{params.study_id}} --metadata $metadata $vcf
     \"\"\"
 }}
 
 workflow {{
-    INGEST_GWAS(Channel.fromPath(params.vcf))
+    INGEST_GWAS(Channel.fromPath(params.vcf), Channel.fromPath(params.metadata))
 }}
 """
 
 INGEST_GWAS_SMK = f"""rule ingest_gwas:
     input:
         vcf=config["vcf"],
+        metadata=config["metadata"],
     output:
         log="ingest.log",
     container:
         "docker://{IMAGE}"
     shell:
-        "omicsgate ingest gwas --vcf {{input.vcf}} --id {{config[study_id]}} "
-        "--trait '{{config[trait]}}' > {{output.log}}"
+        "omicsgate ingest gwas --study {{config[study_id]}} --metadata {{input.metadata}} "
+        "{{input.vcf}} > {{output.log}}"
 """
 
 INGEST_GWAS_GALAXY = """class: GalaxyWorkflow
@@ -126,9 +129,9 @@ ENTRYPOINT []
 """
 
 TEST_PARAMETERS = {
-    "vcf": {"class": "File", "path": "data.vcf.gz"},
     "study_id": "ieu-a-2",
-    "trait": "Body mass index",
+    "metadata": {"class": "File", "path": "ieu-a-2.json"},
+    "vcf": {"class": "File", "path": "data.vcf.gz"},
 }
 
 
