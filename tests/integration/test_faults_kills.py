@@ -2,14 +2,19 @@
 a TRS tool. After every kill each published release (study, tool) serves as before and
 nothing the killed writer half-wrote is visible; the same write then runs to its end.
 
-Each test first times one complete write, then kills copies of it at random moments of
-that span (``KILLS`` of them; the seed is in every failure message). The single-point
+Reference and expression: each test first times one complete write, then kills copies of
+it at random moments of that span (``KILLS`` of them; the seed is in every failure
+message). GWAS and TRS: each kill waits until the writer has begun to write (its slot
+claimed; its first new file stored), then lands a random moment later. Every test also
+asserts that some kill really hit a write in progress (arrays, a claimed slot or stored
+files left, nothing visible), so none can pass by killing only before or after. The single-point
 kill tests in test_releases.py, test_drafts.py and test_gwas_ingest.py stay: they kill at
 one chosen step each; these cover the steps around it.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import random
@@ -77,6 +82,22 @@ def kill_during(
             killed.append(round(at, 2))
         check(f"seed {SEED}, killed at {at:.2f} s of {span:.2f} s")
     return killed
+
+
+def kill_while_writing(
+    start: Callable[[], subprocess.Popen[bytes]],
+    writing: Callable[[], bool],
+    rng: random.Random,
+    window: float,
+) -> bool:
+    """Start a writer, wait until ``writing()`` says it has begun to write, then SIGKILL it
+    a random moment of ``window`` later; True when it was killed (had not ended)."""
+    process = start()
+    while not writing() and process.poll() is None:
+        time.sleep(0.0005)
+    time.sleep(rng.uniform(0, window))
+    process.send_signal(signal.SIGKILL)
+    return process.wait() == -signal.SIGKILL
 
 
 def served(call: Caller, dataset: str | None = None) -> list[tuple[int, Any]]:
@@ -219,14 +240,55 @@ def test_a_gwas_study_killed_anywhere_is_absent_or_whole(tmp_path: Path) -> None
         else:
             assert not [r for r in answer if r["id"] == "big-1"], where
 
-    killed = kill_during([*gwas_cli, "--study", "big-1", big], span, check, startup=timed(STARTUP))
+    # Each kill lands after the writer claimed its slot (step 1 of omicsgate.gwas.writer),
+    # at a random moment of the rest of the write: rows, indexes, the record.
+    slots = Path(uri) / "gwas" / "slots"
+    claimed: set[str] = set(claims(slots, "big-1"))
+    mid_write: list[str] = []
+    rng = random.Random(SEED)
+    startup = timed(STARTUP)
+    killed = []
+    for _ in range(KILLS):
+        before_kill = set(claims(slots, "big-1"))
+        was_killed = kill_while_writing(
+            lambda: subprocess.Popen(
+                [*gwas_cli, "--study", "big-1", big],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            ),
+            lambda known=frozenset(before_kill): bool(set(claims(slots, "big-1")) - known),
+            rng,
+            0.8 * (span - startup),
+        )
+        where = f"seed {SEED}, kill {len(killed) + 1}"
+        check(where)
+        new = set(claims(slots, "big-1")) - claimed
+        claimed |= new
+        if was_killed:
+            killed.append(where)
+            records = {p.name for p in (Path(uri) / "gwas" / "studies").glob("big-1@*.json")}
+            if any(f"big-1@{claim}" not in records for claim in new):
+                mid_write.append(where)  # its slot claimed, its record never written
     assert killed, f"seed {SEED}: every run ended before its kill"
+    assert mid_write, f"seed {SEED}: no kill landed between the slot claim and the record"
     # Ingesting a study ID again replaces it (and whatever a killed writer left).
     subprocess.run([*gwas_cli, "--study", "big-1", big], check=True)
     use_store(uri)
     studies, answer = read()
     assert "big-1" in studies
     assert len([r for r in answer if r["id"] == "big-1"]) == len(rows)
+
+
+def claims(slots: Path, study: str) -> list[str]:
+    """The slot claims a study's writers made (claims are never removed or reused)."""
+    found = []
+    for path in slots.glob("*.json"):
+        try:
+            if json.loads(path.read_text()).get("study") == study:
+                found.append(path.name)
+        except ValueError:
+            continue  # being written this instant
+    return found
 
 
 # ----------------------------------------------------------------- TRS
@@ -251,9 +313,10 @@ def test_a_trs_registration_killed_anywhere_is_absent_or_whole(
 ) -> None:
     uri = str(tmp_path / "data")
     use_store(uri)
-    tool = next(iter(omicsgate_tools().values()))
-    version = tool["versions"][0]
-    tool = {**tool, "versions": [{**version, "id": f"0.{i}", "name": f"0.{i}"} for i in range(8)]}
+    base = next(iter(omicsgate_tools().values()))
+    version = base["versions"][0]
+    base = {**base, "versions": [{**version, "id": f"0.{i}", "name": f"0.{i}"} for i in range(8)]}
+    tool = base
     token = _writer_token()
     register = [sys.executable, "-c", REGISTER, str(TEMPLATE), token]
 
@@ -270,9 +333,6 @@ def test_a_trs_registration_killed_anywhere_is_absent_or_whole(
         return process
 
     assert put("kept-tool").wait() == 0
-    start = time.monotonic()
-    assert put("scratch-tool").wait() == 0
-    span = time.monotonic() - start
     kept = call.get("/ga4gh/trs/v2/tools/kept-tool")
 
     def check(where: str) -> None:
@@ -286,25 +346,54 @@ def test_a_trs_registration_killed_anywhere_is_absent_or_whole(
             path = f"/ga4gh/trs/v2/tools/new-tool/versions/{v['id']}/CWL/descriptor"
             assert call.get(path)[0] == 200, (where, v["id"])
 
-    # Until the handler runs: the same script refused at once (a token that is no JWT).
-    start = time.monotonic()
-    refused = subprocess.run([sys.executable, "-c", REGISTER, str(TEMPLATE), "x", "t"], input=b"")
-    assert refused.returncode == 1
-    startup = time.monotonic() - start
+    # Each registration of new-tool carries files of its own (a nonce), so its first new
+    # file under trs/files/ shows the writer writing: files first, the record last. The
+    # kill lands a random moment (up to 2 ms) after that, while the other files are written
+    # or just before the record.
+    blobs = Path(uri) / "trs" / "files"
     rng = random.Random(SEED)
-    killed = []
-    for _ in range(KILLS):
-        at = rng.uniform(startup, 0.95 * span)
-        process = put("new-tool")
-        time.sleep(at)
-        process.send_signal(signal.SIGKILL)
-        if process.wait() == -signal.SIGKILL:
-            killed.append(at)
-        check(f"seed {SEED}, killed at {at:.2f} s of {span:.2f} s")
+    killed, mid_write = [], []
+    for attempt in range(KILLS):
+        tool = with_unique_files(base, f"{SEED}-{attempt}")
+        known = set(os.listdir(blobs))
+        was_killed = kill_while_writing(
+            lambda: put("new-tool"),
+            lambda known=frozenset(known): any(
+                not name.startswith(".tmp-") for name in set(os.listdir(blobs)) - known
+            ),
+            rng,
+            0.002,
+        )
+        where = f"seed {SEED}, kill {attempt + 1}"
+        check(where)
+        if was_killed:
+            killed.append(where)
+            absent = call.get("/ga4gh/trs/v2/tools/new-tool")[0] == 404
+            if absent and set(os.listdir(blobs)) - known:
+                mid_write.append(where)  # files written, the tool not there
     assert killed, f"seed {SEED}: every run ended before its kill"
+    assert mid_write, f"seed {SEED}: no kill landed between the files and the record"
+    tool = with_unique_files(base, f"{SEED}-whole")
     assert put("new-tool").wait() == 0
     check("after a complete registration")
     assert call.get("/ga4gh/trs/v2/tools/new-tool")[0] == 200
+
+
+def with_unique_files(tool: dict[str, Any], nonce: str) -> dict[str, Any]:
+    """The tool with every file of every version made unique (a comment, or a key of the
+    JSON test files): 64 new files to write before the record."""
+    unique = copy.deepcopy(tool)
+    for version in unique["versions"]:
+        version["files"] = copy.deepcopy(version["files"])  # versions may share one list
+        mark = f"{nonce}-{version['id']}"
+        for entry in version["files"]:
+            wrapper, path = entry["file_wrapper"], entry["tool_file"]["path"]
+            if entry["tool_file"]["file_type"] == "TEST_FILE":
+                wrapper["content"] = json.dumps({**json.loads(wrapper["content"]), "nonce": mark})
+            else:
+                comment = "//" if path.endswith(".nf") else "#"
+                wrapper["content"] += f"\n{comment} {mark}\n"
+    return unique
 
 
 def _writer_token() -> str:
