@@ -4,7 +4,6 @@ accepts connections and never answers. Asked over HTTP as a client would, with r
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -78,16 +77,10 @@ def servers(local_data: str, peer_data: str, silent_peer: str) -> Iterator[dict[
         "OMICSGATE_CATALOG_PEER_TIMEOUT_SECONDS": str(TIMEOUT),
         "OMICSGATE_CATALOG_NODE_ID": "primary",
     }
-    saved = {k: os.environ.get(k) for k in settings}
-    os.environ.update(settings)
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # only the server's environment has them
+        for key, value in settings.items():
+            patch.setenv(key, value)
         primary, url = start_server(TEMPLATE, local_data, ready_path="/v2/meta/ping")
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     try:
         yield {"primary": url, "peer": peer_url, "down": down, "silent": silent_peer}
     finally:

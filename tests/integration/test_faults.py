@@ -35,6 +35,7 @@ from omicsgate.ingest.demo_trs import seed_registry
 from omicsgate.localapi.devtools import free_port, reset_settings, use_store, wait_for_http
 from tests.conftest import BUCKET, ROOT, TEMPLATE
 from tests.fault_proxy import FaultProxy
+from tests.integration.test_local_api import stop
 from tests.tokens import claims, signed
 
 pytestmark = pytest.mark.integration
@@ -253,19 +254,15 @@ def stack(moto_endpoint: str, s3_data: str) -> Iterator[dict[str, str]]:
         "OMICSGATE_USERS_TABLE": tables["users"],
         "OMICSGATE_TRS_TABLE": tables["trs"],
     }
-    names = [*env, "OMICSGATE_DYNAMODB_ENDPOINT", "OMICSGATE_S3_ENDPOINT"]
-    saved = {k: os.environ.get(k) for k in names}
-    os.environ.update(env, OMICSGATE_DYNAMODB_ENDPOINT=moto_endpoint)
-    use_store(env["OMICSGATE_DATA_URI"], moto_endpoint)
-    try:
-        seed_registry(str(TEMPLATE))
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        reset_settings()
+    with pytest.MonkeyPatch.context() as patch:  # the environment as it was, afterwards
+        for key, value in {**env, "OMICSGATE_DYNAMODB_ENDPOINT": moto_endpoint}.items():
+            patch.setenv(key, value)
+        patch.delenv("OMICSGATE_S3_ENDPOINT", raising=False)  # use_store sets it
+        use_store(env["OMICSGATE_DATA_URI"], moto_endpoint)
+        try:
+            seed_registry(str(TEMPLATE))
+        finally:
+            reset_settings()
     yield env
 
 
@@ -304,12 +301,7 @@ def api(stack: dict[str, str], moto_endpoint: str, jwks_host: str, tmp_path: Pat
             wait_for_http(f"{url}/ga4gh/trs/v2/service-info")
             yield Api(url, process, s3, dynamodb, jwks, stack["OMICSGATE_DATA_URI"], token())
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
         assert "Traceback" not in log.read_text(errors="replace").split("unhandled error")[0]
 
 

@@ -5,7 +5,6 @@ read."""
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 import requests
 
 from omicsgate.localapi.devtools import reset_settings, use_store
-from omicsgate.localapi.events import LocalContext, http_api_event
+from omicsgate.localapi.events import LocalContext, http_api_event, response_body
 from omicsgate.web.static import MAX_INLINE_BYTES
 from tests.conftest import PORTAL_DIST, Caller
 
@@ -27,17 +26,13 @@ def get(
     call: Caller, path: str, headers: dict[str, str] | None = None
 ) -> tuple[int, bytes, dict[str, str], int]:
     """Status, body, headers and the size of the Lambda answer (body as sent, base64)."""
-    mount, _, rest = path.lstrip("/").partition("/")
-    route = f"GET /{mount}/{{proxy+}}" if "/" in path.lstrip("/") else f"GET /{mount}"
-    params = {"proxy": rest} if "/" in path.lstrip("/") else None
-    event = http_api_event("GET", path, "", route, headers or {}, None, params)
     found = call.template.route_for("GET", path)
     assert found and found[0].function == "PortalFunction", path
+    route, params = found
+    event = http_api_event("GET", path, "", f"GET {route.path}", headers or {}, None, params)
     response = call.handler_for("PortalFunction")(event, LocalContext("PortalFunction"))
-    out = response.get("headers") or {}
-    raw = response.get("body") or ""
-    body = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode()
-    return response["statusCode"], body, out, len(json.dumps(response))
+    body = response_body(response)
+    return response["statusCode"], body, response.get("headers") or {}, len(json.dumps(response))
 
 
 def built_files() -> list[str]:
